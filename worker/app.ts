@@ -1,0 +1,29 @@
+/** The HTTP surface: beacon, decision, SDK, OpenAPI and admin routes, one JSON error shape. */
+import { Hono } from 'hono';
+import type { Env } from './env';
+import { ApiError, errorResponse } from './errors';
+import { adminRoutes } from './routes/admin';
+import { collectRoutes } from './routes/collect';
+import { decideRoutes } from './routes/decide';
+import { openApiRoutes } from './routes/openapi';
+import { sdkRoutes } from './routes/sdk';
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.route('/', collectRoutes);
+app.route('/', decideRoutes);
+app.route('/', sdkRoutes);
+app.route('/', openApiRoutes);
+app.route('/', adminRoutes);
+
+app.get('/v1/health', (c) => c.json({ ok: true }));
+
+app.notFound(async (c) => {
+  const path = new URL(c.req.url).pathname;
+  if (!path.startsWith('/v1/') && c.env.ASSETS && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
+    return c.env.ASSETS.fetch(c.req.raw);
+  }
+  return errorResponse(new ApiError(404, 'not_found', `no route for ${c.req.method} ${path}`), c);
+});
+
+app.onError(errorResponse);

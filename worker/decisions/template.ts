@@ -1,0 +1,18 @@
+/** `{{variable|fallback}}` templates for CTA text, ids and links. No logic, no HTML. */
+
+export type TemplateVars = Record<string, string | undefined>;
+
+/**
+ * @example renderTemplate('Hi {{firstName|there}}', { firstName: 'Ana' }) // 'Hi Ana'
+ * @example renderTemplate('/webinar?topic={{topTopic}}', vars, encodeURIComponent)
+ */
+export function renderTemplate(
+  template: string,
+  vars: TemplateVars,
+  encode: (value: string) => string = (v) => v,
+): string {
+  return template.replace(/\{\{\s*([A-Za-z]+)\s*(?:\|([^}]*))?\}\}/g, (_, name: string, fallback?: string) => {
+    const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
+    return value ? encode(value) : (fallback ?? '');
+  });
+}

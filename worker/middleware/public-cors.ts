@@ -1,0 +1,36 @@
+/**
+ * CORS for the browser-facing routes. Responses (errors included) name the caller's origin so the
+ * SDK can read status codes and Retry-After; whether an origin may write is checked per site.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../errors';
+import type { SiteConfig } from '../schema/config';
+
+export const publicCors: MiddlewareHandler = async (c, next) => {
+  const origin = c.req.header('origin');
+  if (c.req.method === 'OPTIONS') {
+    return new Response(null, {
+      status: 204,
+      headers: {
+        'access-control-allow-origin': origin ?? '*',
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'content-type',
+        'access-control-max-age': '86400',
+        vary: 'Origin',
+      },
+    });
+  }
+  await next();
+  if (origin) {
+    c.res.headers.set('access-control-allow-origin', origin);
+    c.res.headers.set('access-control-expose-headers', 'retry-after');
+    c.res.headers.append('vary', 'Origin');
+  }
+};
+
+/** Browsers must come from one of the site's allowed origins; servers (no Origin header) may always send. */
+export function assertOriginAllowed(origin: string | undefined, site: string, config: SiteConfig) {
+  if (!origin) return;
+  if (config.allowedOrigins.includes('*') || config.allowedOrigins.includes(origin)) return;
+  throw new ApiError(403, 'origin_not_allowed', `origin ${origin} is not in the allowedOrigins of site "${site}"`);
+}

@@ -1,0 +1,189 @@
+/**
+ * One Durable Object per (site, anonymous id). It serializes a visitor's writes, so there are no
+ * locks and no lost updates. It loads and saves; the logic lives in pure modules.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { loadSiteConfig, siteStub } from '../config/config-cache';
+import { isDev, type Env } from '../env';
+import type { SiteConfig } from '../schema/config';
+import type { Batch } from '../schema/events';
+import { topTopics } from '../scoring/aggregates';
+import { computeScore } from '../scoring/score';
+import { decide, type Decision } from '../decisions/decide';
+import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
+import { buildProfile, type VisitorProfile } from '../visitor/profile';
+import { dispatchDue } from '../webhooks/dispatch';
+import { planOutbox } from '../webhooks/plan';
+import type { SiteNotice } from '../webhooks/plan';
+import { OutboxStore } from './outbox-store';
+import { VisitorStore } from './visitor-store';
+
+export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
+export type IngestResult = { decision: Decision; accepted: number; duplicates: number; transitions: number };
+
+/** Test seams: throw at the two moments a crash matters. Never set outside tests. */
+export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void };
+
+export class VisitorObject extends DurableObject<Env> {
+  private store: VisitorStore;
+  private outbox: OutboxStore;
+  private state: VisitorState | null;
+  private config: SiteConfig | null = null;
+  private pumping: Promise<void> | null = null;
+  faults: FaultHooks = {};
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new VisitorStore(ctx.storage.sql);
+    this.outbox = new OutboxStore(ctx.storage.sql);
+    this.state = this.store.loadState();
+  }
+
+  /** Applies a validated batch exactly once per event id, in one storage transaction. */
+  ingest(batch: Batch, config: SiteConfig, meta: IngestMeta): IngestResult {
+    this.config = config;
+    const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
+    const seen = this.store.seenIds(batch.events.map((e) => e.id));
+    const fresh = batch.events.filter((e) => !seen.has(e.id));
+    if (fresh.length === 0) {
+      return { decision: this.decision(prev, config, meta.receivedAt), accepted: 0, duplicates: seen.size, transitions: 0 };
+    }
+    const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
+    const next = outcome.state;
+    const score = computeScore(next.aggregates, config, meta.receivedAt);
+    const timeline = [...outcome.timeline].reverse().concat(this.store.timeline(20));
+    const rows = planOutbox(
+      {
+        base: {
+          at: meta.receivedAt,
+          site: next.site,
+          anonymousId: next.anonymousId,
+          adminUrl: visitorAdminUrl(config.adminBaseUrl ?? meta.adminBaseUrl, next.site, next.anonymousId),
+          traits: next.aggregates.traits,
+          score,
+          topics: topTopics(next.aggregates, meta.receivedAt, config.scoring.halfLifeDays, 5),
+          timeline,
+        },
+        isNewVisitor: this.state === null,
+        demoRequests: outcome.demoRequests,
+        transitions: outcome.transitions,
+        stage: next.stage,
+      },
+      config,
+      () => crypto.randomUUID(),
+    );
+
+    this.ctx.storage.transactionSync(() => {
+      this.store.saveState(next);
+      this.store.markSeen(fresh.map((e) => e.id));
+      this.faults.midTransaction?.();
+      this.store.appendTimeline(outcome.timeline);
+      this.store.appendTransitions(outcome.transitions);
+      for (const row of rows) this.outbox.add(row);
+    });
+    this.state = next;
+    if (rows.length > 0) {
+      // Backup first, so a crash before the first attempt still delivers.
+      void this.ctx.storage.setAlarm(meta.receivedAt + 5_000);
+      this.faults.afterCommit?.();
+      this.ctx.waitUntil(this.pump());
+    }
+    return {
+      decision: this.decision(next, config, meta.receivedAt),
+      accepted: fresh.length,
+      duplicates: seen.size,
+      transitions: outcome.transitions.length,
+    };
+  }
+
+  /** The current decision, without recording anything (a visitor never seen gets the anonymous one). */
+  decide(site: string, anonymousId: string, config: SiteConfig, now: number): Decision {
+    return this.decision(this.state ?? newVisitorState(site, anonymousId, now), config, now);
+  }
+
+  profile(config: SiteConfig, now: number): VisitorProfile | null {
+    if (!this.state) return null;
+    return buildProfile(this.state, this.store.transitions(), this.store.timeline(), config, now);
+  }
+
+  deliveries() {
+    return this.outbox.list().map((row) => ({
+      id: row.id,
+      endpoint: row.target,
+      type: row.eventType,
+      status: row.status,
+      attempts: row.attempts,
+      createdAt: row.createdAt,
+      nextAttemptAt: row.status === 'pending' ? row.nextAt : null,
+      deliveredAt: row.deliveredAt,
+      lastStatus: row.lastStatus,
+      lastError: row.lastError,
+      log: this.outbox.attempts(row.id),
+      payload: JSON.parse(row.payload) as unknown,
+    }));
+  }
+
+  /** Queues a finished delivery again with the same webhook-id. */
+  async redeliver(id: string, now: number): Promise<boolean> {
+    if (!this.outbox.requeue(id, now)) return false;
+    await this.ctx.storage.setAlarm(now + 5_000);
+    this.ctx.waitUntil(this.pump());
+    return true;
+  }
+
+  /** Erases everything about this visitor: state, timeline, pending deliveries, alarm. */
+  async erase(): Promise<boolean> {
+    const existed = this.state !== null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store = new VisitorStore(this.ctx.storage.sql);
+    this.outbox = new OutboxStore(this.ctx.storage.sql);
+    this.state = null;
+    return existed;
+  }
+
+  override async alarm() {
+    // Reload the config: endpoints may have changed since the last beacon.
+    this.config = null;
+    await this.pump();
+  }
+
+  private decision(state: VisitorState, config: SiteConfig, now: number): Decision {
+    const score = computeScore(state.aggregates, config, now);
+    return decide({ anonymousId: state.anonymousId, stage: state.stage, score: score.total, aggregates: state.aggregates }, config, now);
+  }
+
+  /** One delivery loop at a time; the alarm is re-armed for whatever is still pending. */
+  private pump(): Promise<void> {
+    this.pumping ??= this.runPump().finally(() => {
+      this.pumping = null;
+    });
+    return this.pumping;
+  }
+
+  private async runPump() {
+    if (!this.state) return;
+    const { site } = this.state;
+    const config = this.config ?? (await loadSiteConfig(this.env, site))?.config;
+    if (!config) return;
+    const nextDue = await dispatchDue({
+      outbox: this.outbox,
+      config,
+      now: Date.now,
+      dev: isDev(this.env),
+      notifySite: async (row) => {
+        const notice = JSON.parse(row.payload) as SiteNotice;
+        await siteStub(this.env, site).recordStages(row.id, notice.stages, notice.at);
+      },
+      disableEndpoint: async (endpointId) => {
+        await siteStub(this.env, site).disableWebhook(endpointId);
+      },
+    });
+    if (nextDue === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(nextDue);
+  }
+}
+
+export function visitorAdminUrl(base: string, site: string, anonymousId: string): string {
+  return `${base.replace(/\/$/, '')}/admin/visitor?site=${encodeURIComponent(site)}&aid=${encodeURIComponent(anonymousId)}`;
+}

@@ -1,0 +1,92 @@
+/** GET /v1/openapi.json and /v1/config.schema.json, generated from the zod schemas (never by hand). */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Env } from '../env';
+import { SiteConfigSchema } from '../schema/config';
+import { BatchSchema } from '../schema/events';
+import { CollectResponseSchema, DecisionSchema, ErrorSchema } from '../schema/responses';
+
+const json = (schema: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+
+let cached: Record<string, unknown> | null = null;
+
+/** The OpenAPI 3.1 document (its JSON Schemas are draft 2020-12, as 3.1 expects). */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) }, 'text/plain': { schema: ref(name) } } });
+  const ok = (name: string, description = 'OK') => ({ description, content: { 'application/json': { schema: ref(name) } } });
+  const errors = Object.fromEntries(
+    [
+      ['400', 'Invalid input: the error names every problem by path'],
+      ['401', 'Missing or wrong admin token'],
+      ['403', 'Origin not allowed for this site'],
+      ['404', 'Unknown site or visitor'],
+      ['413', 'Body too large'],
+      ['415', 'Unsupported content type'],
+    ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: ref('Error') } } }]),
+  );
+  const site = { name: 'site', in: 'path', required: true, schema: { type: 'string' } };
+  const aid = { name: 'aid', in: 'path', required: true, schema: { type: 'string' } };
+  const admin = [{ adminToken: [] }];
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'LeadEdge API',
+      version: '1.0.0',
+      description: 'Beacons in, scored visitors and CTA decisions out; admin API for site configs and visitor profiles.',
+    },
+    components: {
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Batch: json(BatchSchema, 'input'),
+        SiteConfig: json(SiteConfigSchema, 'input'),
+        Decision: json(DecisionSchema, 'output'),
+        CollectResponse: json(CollectResponseSchema, 'output'),
+        Error: json(ErrorSchema, 'output'),
+      },
+    },
+    paths: {
+      '/v1/collect': {
+        post: { summary: 'Send a batch of 1-50 events; get the decision back', requestBody: body('Batch'), responses: { '200': ok('CollectResponse'), ...errors } },
+      },
+      '/v1/decide': {
+        get: {
+          summary: 'The current decision for a visitor, without an event',
+          parameters: [
+            { name: 'site', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'aid', in: 'query', required: true, schema: { type: 'string' } },
+          ],
+          responses: { '200': ok('Decision'), ...errors },
+        },
+      },
+      '/v1/admin/sites/{site}': {
+        get: { summary: "A site's config (webhook secrets masked)", security: admin, parameters: [site], responses: { '200': { description: 'The current version' }, ...errors } },
+        put: { summary: "Replace a site's config (creates the site)", security: admin, parameters: [site], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/config/versions': {
+        get: { summary: 'Saved config versions, newest first', security: admin, parameters: [site], responses: { '200': { description: 'Versions' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/config/versions/{version}/restore': {
+        post: { summary: 'Make an old version current again (saved as a new version)', security: admin, parameters: [site, { name: 'version', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': { description: 'Restored' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/visitors/{aid}': {
+        get: { summary: 'Profile: traits, stage history, score with breakdown, timeline', security: admin, parameters: [site, aid], responses: { '200': { description: 'The profile' }, ...errors } },
+        delete: { summary: 'Erase everything about the visitor', security: admin, parameters: [site, aid], responses: { '200': { description: 'Erased' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/visitors/{aid}/deliveries': {
+        get: { summary: "Webhook deliveries caused by the visitor, with every attempt", security: admin, parameters: [site, aid], responses: { '200': { description: 'Delivery log' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/visitors/{aid}/deliveries/{id}/redeliver': {
+        post: { summary: 'Send a finished delivery again (same webhook-id)', security: admin, parameters: [site, aid, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '202': { description: 'Queued' }, ...errors } },
+      },
+      '/sdk.js': { get: { summary: 'The browser SDK (IIFE)', responses: { '200': { description: 'JavaScript' }, '304': { description: 'Not modified' } } } },
+    },
+  };
+  return cached;
+}
+
+export const openApiRoutes = new Hono<{ Bindings: Env }>();
+openApiRoutes.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
+openApiRoutes.get('/v1/config.schema.json', (c) => c.json(json(SiteConfigSchema, 'input')));

@@ -1,0 +1,158 @@
+/**
+ * The event contract between the browser SDK and the Worker. The SDK imports these types with
+ * `import type`, so zod never reaches the script tag.
+ */
+import { z } from 'zod';
+import { FORBIDDEN_KEYS, LIMITS, isAbsoluteUrl } from './limits';
+
+export const SITE_KEY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+
+export const SiteKeySchema = z
+  .string()
+  .regex(SITE_KEY_PATTERN, 'site key: 1-63 lowercase letters, digits, "-" or "_"');
+
+export const VisitorIdSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxIdLength)
+  .regex(ID_PATTERN, 'ids use letters, digits, ".", "_", ":" or "-"');
+
+const safeKey = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'reserved key name' });
+
+const Scalar = z.union([
+  z.string().max(LIMITS.maxPropStringLength),
+  z.number().finite(),
+  z.boolean(),
+  z.null(),
+]);
+export const PropValueSchema = z.union([Scalar, z.array(Scalar).max(LIMITS.maxPropArrayLength)]);
+
+export const PropsSchema = z
+  .record(safeKey(LIMITS.maxPropKeyLength), PropValueSchema)
+  .refine((p) => Object.keys(p).length <= LIMITS.maxProps, {
+    message: `at most ${LIMITS.maxProps} props`,
+  });
+
+const HttpUrl = z
+  .string()
+  .max(LIMITS.maxUrlLength)
+  .refine((u) => /^https?:\/\//i.test(u) && isAbsoluteUrl(u), { message: 'an absolute http(s) URL' });
+
+export const EVENT_TYPES = [
+  'page_view',
+  'download',
+  'webinar_signup',
+  'demo_request',
+  'identify',
+  'cta_click',
+  'track',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const TraitsSchema = z.object({
+  email: z.email().max(254).optional(),
+  name: z.string().max(200).optional(),
+  firstName: z.string().max(100).optional(),
+  lastName: z.string().max(100).optional(),
+  company: z.string().max(200).optional(),
+  title: z.string().max(200).optional(),
+  /** Employees, as a number or a range such as "51-200". */
+  companySize: z.union([z.number().int().min(0).max(10_000_000), z.string().max(32)]).optional(),
+  industry: z.string().max(100).optional(),
+  country: z.string().max(64).optional(),
+  phone: z.string().max(40).optional(),
+  custom: z
+    .record(safeKey(LIMITS.maxPropKeyLength), Scalar)
+    .refine((c) => Object.keys(c).length <= LIMITS.maxCustomTraits, {
+      message: `at most ${LIMITS.maxCustomTraits} custom traits`,
+    })
+    .optional(),
+});
+export type Traits = z.infer<typeof TraitsSchema>;
+
+const EventBase = z.object({
+  /** Client-generated, unique per visitor: the dedupe key. */
+  id: VisitorIdSchema,
+  /** Client clock, epoch milliseconds. */
+  ts: z.number().int().nonnegative().max(8.64e15),
+  url: HttpUrl.optional(),
+  path: z.string().max(LIMITS.maxPathLength).startsWith('/').optional(),
+  title: z.string().max(LIMITS.maxTitleLength).optional(),
+  referrer: z.union([HttpUrl, z.literal('')]).optional(),
+  topics: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .min(1)
+        .max(LIMITS.maxTopicLength)
+        .refine((t) => !FORBIDDEN_KEYS.has(t), { message: 'reserved topic name' }),
+    )
+    .max(LIMITS.maxTopicsPerEvent)
+    .optional(),
+  props: PropsSchema.optional(),
+});
+
+export const EventSchema = z
+  .discriminatedUnion('type', [
+    EventBase.extend({ type: z.literal('page_view') }),
+    EventBase.extend({ type: z.literal('download') }),
+    EventBase.extend({ type: z.literal('webinar_signup') }),
+    EventBase.extend({ type: z.literal('demo_request') }),
+    EventBase.extend({ type: z.literal('identify'), traits: TraitsSchema }),
+    EventBase.extend({ type: z.literal('cta_click'), ctaId: z.string().min(1).max(128) }),
+    EventBase.extend({
+      type: z.literal('track'),
+      name: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_.:-]*$/, 'custom event names start with a letter')
+        .max(LIMITS.maxTrackNameLength)
+        .refine((n) => !FORBIDDEN_KEYS.has(n), { message: 'reserved event name' }),
+    }),
+  ])
+  .refine((e) => e.url !== undefined || e.path !== undefined, {
+    message: 'an event needs a url or a path',
+    path: ['url'],
+  });
+export type LeadEvent = z.infer<typeof EventSchema>;
+
+export const BatchContextSchema = z
+  .object({
+    userAgent: z.string().max(512).optional(),
+    locale: z.string().max(35).optional(),
+    /** Set by the SDK when the browser reports automation (navigator.webdriver). */
+    automated: z.boolean().optional(),
+    library: z.object({ name: z.string().max(40), version: z.string().max(20) }).optional(),
+  })
+  .optional();
+
+export const BatchSchema = z
+  .object({
+    site: SiteKeySchema,
+    anonymousId: VisitorIdSchema,
+    sessionId: VisitorIdSchema,
+    /** Client clock when the batch was sent; corrects skewed event timestamps. */
+    sentAt: z.number().int().nonnegative().max(8.64e15),
+    events: z.array(EventSchema).min(1).max(LIMITS.maxEventsPerBatch),
+    context: BatchContextSchema,
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.events.forEach((e, i) => {
+      if (seen.has(e.id)) {
+        ctx.addIssue({ code: 'custom', path: ['events', i, 'id'], message: `duplicate event id "${e.id}" in one batch` });
+      }
+      seen.add(e.id);
+    });
+  });
+export type Batch = z.infer<typeof BatchSchema>;
+/** What a client builds before validation (same shape; `satisfies BatchInput` in the SDK). */
+export type BatchInput = z.input<typeof BatchSchema>;
+export type EventInput = z.input<typeof EventSchema>;

@@ -1,0 +1,137 @@
+/**
+ * A visitor's state machine, as plain data: fold a batch of new events into the state, and say
+ * which stage transitions and demo requests it caused. The Durable Object persists the result.
+ */
+import type { SiteConfig, Stage } from '../schema/config';
+import type { LeadEvent } from '../schema/events';
+import { LIMITS } from '../schema/limits';
+import { applyEvent, emptyAggregates, type Aggregates } from '../scoring/aggregates';
+import { eventPath } from '../scoring/match';
+import { computeScore } from '../scoring/score';
+import { nextStage } from '../scoring/stages';
+
+export type VisitorState = {
+  site: string;
+  anonymousId: string;
+  stage: Stage;
+  stageSince: number;
+  aggregates: Aggregates;
+};
+
+/** What the timeline keeps of an event (no traits values: those live once, in the aggregates). */
+export type TimelineEntry = {
+  id: string;
+  type: LeadEvent['type'];
+  name?: string;
+  path: string;
+  url?: string;
+  title?: string;
+  topics?: string[];
+  ctaId?: string;
+  traitKeys?: string[];
+  props?: Record<string, unknown>;
+  /** Corrected event time. */
+  at: number;
+  receivedAt: number;
+  /** Behaviour rules this event counted for. */
+  rules: string[];
+};
+
+export type Transition = {
+  from: Stage;
+  to: Stage;
+  at: number;
+  score: number;
+  fit: number;
+  trigger: { id: string; type: LeadEvent['type']; path: string; name?: string };
+};
+
+export type BatchOutcome = {
+  state: VisitorState;
+  timeline: TimelineEntry[];
+  transitions: Transition[];
+  /** Timeline entries of demo requests in this batch (each one alerts sales, whatever the stage). */
+  demoRequests: TimelineEntry[];
+};
+
+export function newVisitorState(site: string, anonymousId: string, now: number): VisitorState {
+  return { site, anonymousId, stage: 'anonymous', stageSince: now, aggregates: emptyAggregates(now) };
+}
+
+/**
+ * Corrects a client timestamp for clock skew (using the batch's `sentAt`), then clamps it to
+ * [receivedAt - maxEventAge, receivedAt].
+ * @example correctedTime(1000, 2000, 5000) // 4000: the client clock was 3 s behind
+ */
+export function correctedTime(ts: number, sentAt: number, receivedAt: number): number {
+  const t = ts + (receivedAt - sentAt);
+  return Math.min(receivedAt, Math.max(receivedAt - LIMITS.maxEventAgeMs, t));
+}
+
+/**
+ * Applies new (not yet seen) events, oldest first. Scores are evaluated at `receivedAt`.
+ * Does not mutate `prev`.
+ */
+export function applyBatch(
+  prev: VisitorState,
+  events: LeadEvent[],
+  sentAt: number,
+  config: SiteConfig,
+  receivedAt: number,
+): BatchOutcome {
+  const state: VisitorState = structuredClone(prev);
+  const timeline: TimelineEntry[] = [];
+  const transitions: Transition[] = [];
+  const demoRequests: TimelineEntry[] = [];
+  const ordered = events
+    .map((event) => ({ event, at: correctedTime(event.ts, sentAt, receivedAt) }))
+    .sort((a, b) => a.at - b.at);
+
+  for (const { event, at } of ordered) {
+    const path = eventPath(event);
+    const rules = applyEvent(state.aggregates, event, path, config, at);
+    const entry = toTimelineEntry(event, path, at, receivedAt, rules);
+    timeline.push(entry);
+    if (event.type === 'demo_request') demoRequests.push(entry);
+
+    const score = computeScore(state.aggregates, config, receivedAt);
+    const facts = {
+      score: score.total,
+      fit: score.fit,
+      known: Boolean(state.aggregates.traits.email),
+      demoRequested: state.aggregates.demoRequestedAt !== null,
+    };
+    const to = nextStage(state.stage, facts, config);
+    if (to) {
+      transitions.push({
+        from: state.stage,
+        to,
+        at: receivedAt,
+        score: score.total,
+        fit: score.fit,
+        trigger: { id: event.id, type: event.type, path, ...(event.type === 'track' ? { name: event.name } : {}) },
+      });
+      state.stage = to;
+      state.stageSince = receivedAt;
+    }
+  }
+  return { state, timeline, transitions, demoRequests };
+}
+
+function toTimelineEntry(event: LeadEvent, path: string, at: number, receivedAt: number, rules: string[]): TimelineEntry {
+  return {
+    id: event.id,
+    type: event.type,
+    ...(event.type === 'track' ? { name: event.name } : {}),
+    ...(event.type === 'cta_click' ? { ctaId: event.ctaId } : {}),
+    ...(event.type === 'identify' ? { traitKeys: Object.keys(event.traits) } : {}),
+    path,
+    ...(event.url ? { url: event.url } : {}),
+    ...(event.title ? { title: event.title } : {}),
+    ...(event.topics?.length ? { topics: event.topics } : {}),
+    ...(event.props ? { props: event.props } : {}),
+    at,
+    receivedAt,
+    rules,
+  };
+}
