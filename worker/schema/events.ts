@@ -33,11 +33,26 @@ const Scalar = z.union([
 ]);
 export const PropValueSchema = z.union([Scalar, z.array(Scalar).max(LIMITS.maxPropArrayLength)]);
 
-export const PropsSchema = z
-  .record(safeKey(LIMITS.maxPropKeyLength), PropValueSchema)
-  .refine((p) => Object.keys(p).length <= LIMITS.maxProps, {
+/**
+ * Refuses `__proto__` and friends before the record is built: JSON.parse makes them own keys,
+ * and copying one into a fresh object would replace that object's prototype.
+ */
+const withoutReservedKeys = <T extends z.ZodType>(schema: T) =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const key of Object.keys(value)) {
+        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'reserved key name' });
+      }
+    })
+    .pipe(schema);
+
+export const PropsSchema = withoutReservedKeys(
+  z.record(safeKey(LIMITS.maxPropKeyLength), PropValueSchema).refine((p) => Object.keys(p).length <= LIMITS.maxProps, {
     message: `at most ${LIMITS.maxProps} props`,
-  });
+  }),
+);
 
 const HttpUrl = z
   .string()
@@ -67,12 +82,11 @@ export const TraitsSchema = z.object({
   industry: z.string().max(100).optional(),
   country: z.string().max(64).optional(),
   phone: z.string().max(40).optional(),
-  custom: z
-    .record(safeKey(LIMITS.maxPropKeyLength), Scalar)
-    .refine((c) => Object.keys(c).length <= LIMITS.maxCustomTraits, {
+  custom: withoutReservedKeys(
+    z.record(safeKey(LIMITS.maxPropKeyLength), Scalar).refine((c) => Object.keys(c).length <= LIMITS.maxCustomTraits, {
       message: `at most ${LIMITS.maxCustomTraits} custom traits`,
-    })
-    .optional(),
+    }),
+  ).optional(),
 });
 export type Traits = z.infer<typeof TraitsSchema>;
 

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { applyBatch, correctedTime, newVisitorState } from '../../worker/visitor/apply-batch';
+import { LIMITS } from '../../worker/schema/limits';
+import { journey, makeConfig, makeEvent } from '../helpers/factories';
+
+const NOW = Date.UTC(2026, 5, 1, 12);
+
+describe('applying a batch', () => {
+  const config = makeConfig();
+
+  it('the demo journey goes anonymous -> known -> mql -> sql, each transition with its trigger', () => {
+    let state = newVisitorState('demo', 'a-1', NOW);
+    const stages: string[] = [];
+    for (const batch of [[journey.identify(), journey.download()], [journey.webinar()], [journey.demo()]]) {
+      const out = applyBatch(state, batch, NOW, config, NOW);
+      stages.push(...out.transitions.map((t) => `${t.from}->${t.to}:${t.trigger.type}`));
+      state = out.state;
+    }
+    expect(stages).toEqual(['anonymous->known:identify', 'known->mql:webinar_signup', 'mql->sql:demo_request']);
+  });
+
+  it('does not change the state it was given', () => {
+    const state = newVisitorState('demo', 'a-1', NOW);
+    const before = structuredClone(state);
+    applyBatch(state, [journey.identify()], NOW, config, NOW);
+    expect(state).toEqual(before);
+  });
+
+  it('applies events oldest first whatever order they arrive in', () => {
+    const identify = { ...journey.identify(), ts: NOW - 5000 };
+    const demo = { ...journey.demo(), ts: NOW - 1000 };
+    const out = applyBatch(newVisitorState('demo', 'a-1', NOW), [demo, identify], NOW, config, NOW);
+    expect(out.timeline.map((e) => e.type)).toEqual(['identify', 'demo_request']);
+    expect(out.transitions.map((t) => t.to)).toEqual(['known', 'sql']);
+  });
+
+  it('reports each demo request, even from a visitor already SQL', () => {
+    const first = applyBatch(newVisitorState('demo', 'a-1', NOW), [journey.identify(), journey.demo()], NOW, config, NOW);
+    const again = applyBatch(first.state, [journey.demo()], NOW, config, NOW);
+    expect(again.demoRequests).toHaveLength(1);
+    expect(again.transitions).toHaveLength(0);
+  });
+
+  it('keeps no trait values in the timeline, only which traits were given', () => {
+    const out = applyBatch(newVisitorState('demo', 'a-1', NOW), [journey.identify()], NOW, config, NOW);
+    expect(JSON.stringify(out.timeline)).not.toContain('ana@acme.io');
+    expect(out.timeline[0]?.traitKeys).toContain('email');
+  });
+});
+
+describe('client clocks', () => {
+  it('corrects skew with sentAt', () => {
+    // Client clock 1 hour behind: event 2 s before sending.
+    expect(correctedTime(NOW - 3600_000 - 2000, NOW - 3600_000, NOW)).toBe(NOW - 2000);
+  });
+
+  it('clamps the future to the receive time and the far past to the window', () => {
+    expect(correctedTime(NOW + 999_999, NOW, NOW)).toBe(NOW);
+    expect(correctedTime(0, NOW, NOW)).toBe(NOW - LIMITS.maxEventAgeMs);
+  });
+
+  it('bounds aggregates however many distinct custom events and topics arrive', () => {
+    const config = makeConfig();
+    let state = newVisitorState('demo', 'a-1', NOW);
+    const events = Array.from({ length: 500 }, (_, i) => makeEvent({ type: 'track', name: `custom_${i}`, topics: [`topic-${i}`] } as never));
+    for (let i = 0; i < events.length; i += 50) state = applyBatch(state, events.slice(i, i + 50), NOW, config, NOW).state;
+    expect(Object.keys(state.aggregates.topics).length).toBeLessThanOrEqual(LIMITS.maxTrackedTopics);
+    expect(Object.keys(state.aggregates.counts).length).toBeLessThanOrEqual(LIMITS.maxTrackedEventNames + 7);
+    expect(state.aggregates.eventCount).toBe(500);
+  });
+});

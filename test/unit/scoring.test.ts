@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvent, emptyAggregates, topTopics } from '../../worker/scoring/aggregates';
+import { addDecayed, decayFactor, valueAt } from '../../worker/scoring/decay';
+import { fitRuleMatches } from '../../worker/scoring/fit';
+import { eventPath, globToRegExp, ruleMatches } from '../../worker/scoring/match';
+import { computeScore } from '../../worker/scoring/score';
+import { nextStage, stagesReached } from '../../worker/scoring/stages';
+import type { FitRule } from '../../worker/schema/config';
+import { makeConfig, makeEvent } from '../helpers/factories';
+
+const DAY = 24 * 3600 * 1000;
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('decay', () => {
+  it('halves behaviour points every half-life', () => {
+    expect(decayFactor(30 * DAY, 30)).toBeCloseTo(0.5);
+    expect(decayFactor(60 * DAY, 30)).toBeCloseTo(0.25);
+    expect(decayFactor(90 * DAY, 0)).toBe(1);
+  });
+
+  it('gives the same value whatever order events arrive in', () => {
+    const a = addDecayed(addDecayed(undefined, 1, T0, 30), 1, T0 + 10 * DAY, 30);
+    const b = addDecayed(addDecayed(undefined, 1, T0 + 10 * DAY, 30), 1, T0, 30);
+    expect(valueAt(a, T0 + 40 * DAY, 30)).toBeCloseTo(valueAt(b, T0 + 40 * DAY, 30), 10);
+    expect(valueAt(a, T0 + 10 * DAY, 30)).toBeCloseTo(1 + decayFactor(10 * DAY, 30), 10);
+  });
+});
+
+describe('rule matching', () => {
+  it('globs: * stays in a segment, ** crosses segments', () => {
+    expect(globToRegExp('/blog/*').test('/blog/intro')).toBe(true);
+    expect(globToRegExp('/blog/*').test('/blog/2024/intro')).toBe(false);
+    expect(globToRegExp('/blog/**').test('/blog/2024/intro')).toBe(true);
+    expect(globToRegExp('/a.b').test('/aXb')).toBe(false);
+  });
+
+  it('normalizes paths from urls (trailing slash, .html, index)', () => {
+    expect(eventPath({ url: 'https://x.io/pricing/' })).toBe('/pricing');
+    expect(eventPath({ url: 'https://x.io/pricing.html?a=1' })).toBe('/pricing');
+    expect(eventPath({ url: 'https://x.io/index.html' })).toBe('/');
+    expect(eventPath({ path: '/blog/x/', url: 'https://x.io/other' })).toBe('/blog/x');
+  });
+
+  it('matches on type, path, topic, props and custom names together', () => {
+    const rule = { id: 'r', when: { type: 'download' as const, topic: 'analytics', props: { file: 'ebook.pdf' } }, points: 5, cooldownMinutes: 0 };
+    expect(ruleMatches(rule, makeEvent({ type: 'download', topics: ['analytics'], props: { file: 'ebook.pdf' } }), '/ebook')).toBe(true);
+    expect(ruleMatches(rule, makeEvent({ type: 'download', topics: ['pricing'], props: { file: 'ebook.pdf' } }), '/ebook')).toBe(false);
+    expect(ruleMatches(rule, makeEvent({ type: 'download', topics: ['analytics'], props: { file: 'x.zip' } }), '/ebook')).toBe(false);
+    const named = { id: 'n', when: { name: 'calc*' }, points: 1, cooldownMinutes: 0 };
+    expect(ruleMatches(named, makeEvent({ type: 'track', name: 'calculator_used' } as never), '/')).toBe(true);
+    expect(ruleMatches(named, makeEvent({ type: 'page_view' }), '/')).toBe(false);
+  });
+});
+
+describe('score', () => {
+  const config = makeConfig();
+
+  it('explains itself: each rule with its points, largest first, fit included', () => {
+    const agg = emptyAggregates(T0);
+    applyEvent(agg, makeEvent({ type: 'identify', traits: { email: 'ana@acme.io', title: 'VP Marketing' } } as never), '/', config, T0);
+    applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, T0);
+    const score = computeScore(agg, config, T0);
+    expect(score.breakdown.map((l) => [l.rule, l.points])).toEqual([
+      ['ebook-download', 20],
+      ['senior-title', 15],
+    ]);
+    expect(score).toMatchObject({ total: 35, behavior: 20, fit: 15 });
+  });
+
+  it('decays behaviour points with the half-life but not fit points', () => {
+    const agg = emptyAggregates(T0);
+    applyEvent(agg, makeEvent({ type: 'identify', traits: { email: 'a@acme.io', title: 'Director of Ops' } } as never), '/', config, T0);
+    applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, T0);
+    const later = computeScore(agg, config, T0 + 30 * DAY);
+    expect(later.behavior).toBe(10);
+    expect(later.fit).toBe(15);
+    expect(computeScore(agg, config, T0 + 30 * DAY)).toEqual(later);
+  });
+
+  it('caps a rule at maxPoints and counts nothing inside its cooldown', () => {
+    const agg = emptyAggregates(T0);
+    for (let i = 0; i < 5; i++) applyEvent(agg, makeEvent({ type: 'page_view' }), '/pricing', config, T0 + i * 2 * 3600_000);
+    const pricing = computeScore(agg, config, T0 + 10 * 3600_000).breakdown.find((l) => l.rule === 'pricing-page');
+    expect(pricing?.points).toBeCloseTo(20, 0);
+    const counted = applyEvent(agg, makeEvent({ type: 'page_view' }), '/pricing', config, T0 + 8 * 3600_000 + 60_000);
+    expect(counted).not.toContain('pricing-page');
+    expect(agg.rules['pricing-page']?.count).toBe(5);
+  });
+
+  it('takes points away for negative signals, within the cap', () => {
+    const agg = emptyAggregates(T0);
+    for (let i = 0; i < 4; i++) applyEvent(agg, makeEvent({ type: 'page_view' }), '/careers', config, T0 + i * 120_000);
+    const careers = computeScore(agg, config, T0 + 600_000).breakdown.find((l) => l.rule === 'careers-page');
+    expect(careers?.points).toBeCloseTo(-30, 0);
+  });
+
+  it('re-scores history when a rule\'s points change (matching happened at ingest)', () => {
+    const agg = emptyAggregates(T0);
+    applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, T0);
+    const doubled = makeConfig({
+      scoring: { ...config.scoring, behavior: config.scoring.behavior.map((r) => (r.id === 'ebook-download' ? { ...r, points: 40 } : r)) },
+    });
+    expect(computeScore(agg, doubled, T0).behavior).toBe(40);
+  });
+});
+
+describe('fit rules', () => {
+  const rule = (match: FitRule['match'], trait: FitRule['trait'] = 'title'): FitRule => ({ id: 'f', trait, match, points: 1 });
+
+  it('matches whole words, ignoring case', () => {
+    expect(fitRuleMatches(rule({ anyWord: ['vp'] }), { title: 'VP, Marketing' })).toBe(true);
+    expect(fitRuleMatches(rule({ anyWord: ['vp'] }), { title: 'MVP engineer' })).toBe(false);
+    expect(fitRuleMatches(rule({ anyWord: ['vice president'] }), { title: 'Senior Vice-President Sales' })).toBe(true);
+  });
+
+  it('compares company size ranges by their lower bound', () => {
+    expect(fitRuleMatches(rule({ gte: 50 }, 'companySize'), { companySize: '51-200' })).toBe(true);
+    expect(fitRuleMatches(rule({ gte: 50 }, 'companySize'), { companySize: 12 })).toBe(false);
+    expect(fitRuleMatches(rule({ gte: 50 }, 'companySize'), {})).toBe(false);
+  });
+
+  it('reads the email domain and custom traits', () => {
+    expect(fitRuleMatches(rule({ in: ['gmail.com'] }, 'emailDomain'), { email: 'x@GMail.com' })).toBe(true);
+    expect(fitRuleMatches(rule({ equals: 'nurse' }, 'custom.occupation'), { custom: { occupation: 'Nurse' } })).toBe(true);
+    expect(fitRuleMatches(rule({ exists: false }, 'company'), {})).toBe(true);
+    expect(fitRuleMatches(rule({ exists: false }, 'company'), { company: 'Acme' })).toBe(false);
+  });
+});
+
+describe('stages', () => {
+  const config = makeConfig();
+  const facts = (over: Partial<Parameters<typeof nextStage>[1]> = {}) => ({ score: 0, fit: 0, known: true, demoRequested: false, ...over });
+
+  it('moves forward only, skipping stages when the score jumps', () => {
+    expect(nextStage('anonymous', facts(), config)).toBe('known');
+    expect(nextStage('known', facts({ score: 60, fit: 15 }), config)).toBe('mql');
+    expect(nextStage('known', facts({ score: 200, fit: 30 }), config)).toBe('sql');
+    expect(nextStage('sql', facts({ score: 0 }), config)).toBeNull();
+  });
+
+  it('needs enough fit for MQL, and an email for anything past anonymous', () => {
+    expect(nextStage('known', facts({ score: 80, fit: 5 }), config)).toBeNull();
+    expect(nextStage('anonymous', facts({ known: false, score: 500, fit: 50, demoRequested: true }), config)).toBeNull();
+  });
+
+  it('a demo request makes a known visitor SQL at once', () => {
+    expect(nextStage('known', facts({ demoRequested: true }), config)).toBe('sql');
+  });
+
+  it("never overrides sales' verdicts", () => {
+    expect(nextStage('sal', facts({ demoRequested: true }), config)).toBeNull();
+    expect(nextStage('disqualified', facts({ demoRequested: true }), config)).toBeNull();
+  });
+
+  it('counts every stage a skip passes through for the funnel', () => {
+    expect(stagesReached('anonymous', 'sql')).toEqual(['known', 'mql', 'sql']);
+    expect(stagesReached('mql', 'sql')).toEqual(['sql']);
+  });
+});
+
+describe('topics', () => {
+  it('ranks interests by decayed weight, so recent reading wins', () => {
+    const config = makeConfig();
+    const agg = emptyAggregates(T0);
+    for (let i = 0; i < 3; i++) applyEvent(agg, makeEvent({ topics: ['pricing'] }), '/', config, T0);
+    for (let i = 0; i < 2; i++) applyEvent(agg, makeEvent({ topics: ['analytics'] }), '/', config, T0 + 90 * DAY);
+    expect(topTopics(agg, T0 + 90 * DAY, 30, 2)).toEqual(['analytics', 'pricing']);
+  });
+});

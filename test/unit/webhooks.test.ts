@@ -1,0 +1,149 @@
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
+import { parseRetryAfter, retryDelayMs } from '../../worker/webhooks/backoff';
+import { classifyResponse } from '../../worker/webhooks/classify';
+import { dueHeads } from '../../worker/webhooks/dispatch';
+import { buildPayload, MAX_PAYLOAD_BYTES, type PayloadInput } from '../../worker/webhooks/payload';
+import { planOutbox } from '../../worker/webhooks/plan';
+import { signWebhook, webhookHeaders } from '../../worker/webhooks/sign';
+import { toSlackMessage } from '../../worker/webhooks/slack';
+import { webhookUrlProblem } from '../../worker/webhooks/url-safety';
+import type { OutboxRow } from '../../worker/objects/outbox-store';
+import { computeScore } from '../../worker/scoring/score';
+import { applyBatch, newVisitorState } from '../../worker/visitor/apply-batch';
+import { journey, makeConfig } from '../helpers/factories';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const NOW = Date.UTC(2026, 5, 1, 12);
+
+describe('signing (Standard Webhooks 1.0)', () => {
+  it("matches the specification's published test vector", async () => {
+    expect(await signWebhook(SECRET, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
+  });
+
+  it('verifies with the standardwebhooks package, and fails it when the body changes', async () => {
+    const body = JSON.stringify({ type: 'lead.sql', data: { x: 1 } });
+    const headers = await webhookHeaders(SECRET, 'msg_1', body, Date.now());
+    expect(new Webhook(SECRET).verify(body, headers)).toEqual({ type: 'lead.sql', data: { x: 1 } });
+    expect(() => new Webhook(SECRET).verify(body.replace('1', '2'), headers)).toThrow();
+  });
+});
+
+describe('retries', () => {
+  it('follows the schedule with at most 10% jitter, then stops', () => {
+    const schedule = [5, 300, 1800];
+    expect(retryDelayMs(1, schedule, () => 0)).toBe(5000);
+    expect(retryDelayMs(2, schedule, () => 0.999)).toBeLessThanOrEqual(330_000);
+    expect(retryDelayMs(2, schedule, () => 0.999)).toBeGreaterThan(300_000);
+    expect(retryDelayMs(4, schedule)).toBeNull();
+  });
+
+  it('reads Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('7', NOW)).toBe(7000);
+    expect(parseRetryAfter(new Date(NOW + 60_000).toUTCString(), NOW)).toBe(60_000);
+    expect(parseRetryAfter('soon', NOW)).toBeNull();
+  });
+
+  it('only 2xx succeeds; 410 disables; 429/503 honour Retry-After; 3xx is a failure', () => {
+    expect(classifyResponse(204, null)).toEqual({ kind: 'delivered' });
+    expect(classifyResponse(410, null).kind).toBe('disable');
+    expect(classifyResponse(503, 9000)).toMatchObject({ kind: 'retry', retryAfterMs: 9000 });
+    expect(classifyResponse(500, 9000)).toMatchObject({ kind: 'retry', retryAfterMs: null });
+    expect(classifyResponse(302, null)).toMatchObject({ kind: 'retry', error: 'redirect 302 (not followed)' });
+  });
+
+  it('sends one row per target at a time, oldest first, so alerts stay in order', () => {
+    const row = (seq: number, target: string, nextAt: number) => ({ seq, id: `m${seq}`, target, nextAt }) as OutboxRow;
+    const heads = dueHeads([row(1, 'a', NOW + 5000), row(2, 'a', NOW), row(3, 'b', NOW)], NOW);
+    expect(heads.map((r) => r.id)).toEqual(['m3']);
+  });
+});
+
+describe('webhook URLs', () => {
+  it('https only in production, never private or link-local addresses', () => {
+    expect(webhookUrlProblem('https://hooks.slack.com/services/x', false)).toBeNull();
+    expect(webhookUrlProblem('http://example.com/h', false)).toMatch(/https/);
+    for (const bad of ['https://10.0.0.1/h', 'https://192.168.1.5/h', 'https://169.254.169.254/latest', 'https://127.0.0.1/h', 'https://[::1]/h', 'https://[fe80::1]/h', 'https://localhost/h', 'https://[::ffff:10.0.0.1]/h']) {
+      expect(webhookUrlProblem(bad, false), bad).not.toBeNull();
+    }
+  });
+
+  it('local dev may use http to localhost only', () => {
+    expect(webhookUrlProblem('http://127.0.0.1:8788/hooks/sales', true)).toBeNull();
+    expect(webhookUrlProblem('http://10.0.0.2/h', true)).not.toBeNull();
+  });
+});
+
+function sqlOutcome() {
+  const config = makeConfig();
+  const first = applyBatch(newVisitorState('demo', 'a-1', NOW), [journey.identify(), journey.download(), journey.webinar()], NOW, config, NOW);
+  const out = applyBatch(first.state, [journey.demo()], NOW, config, NOW);
+  return { config, out, timeline: [...first.timeline, ...out.timeline].reverse() };
+}
+
+function payloadInput(over: Partial<PayloadInput> = {}): PayloadInput {
+  const { config, out, timeline } = sqlOutcome();
+  return {
+    type: 'lead.sql', at: NOW, site: 'demo', anonymousId: 'a-1', adminUrl: 'http://localhost:8787/admin/visitor?site=demo&aid=a-1',
+    traits: out.state.aggregates.traits, stage: 'sql', previousStage: 'mql', score: computeScore(out.state.aggregates, config, NOW),
+    topics: ['analytics'], trigger: out.transitions[0]!.trigger, timeline, ...over,
+  };
+}
+
+describe('payloads', () => {
+  it('say who, why they scored and what they read', () => {
+    const p = buildPayload(payloadInput());
+    expect(p.type).toBe('lead.sql');
+    expect(p.data.traits).toMatchObject({ email: 'ana@acme.io', company: 'Acme', title: 'VP Marketing' });
+    expect(p.data.score.reasons[0]).toMatchObject({ rule: 'demo-request', points: 50 });
+    expect(p.data.timeline.map((e) => e.type)).toEqual(['demo_request', 'webinar_signup', 'download', 'identify']);
+    expect(p.data.visitor.url).toContain('/admin/visitor?site=demo&aid=a-1');
+  });
+
+  it('stay under 20 KB however bulky the timeline', () => {
+    const bulky = Array.from({ length: 100 }, (_, i) => ({
+      id: `e${i}`, type: 'page_view' as const, path: `/p/${i}`, url: `https://x.io/${'a'.repeat(2000)}`, title: 't'.repeat(300),
+      props: Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`k${k}`, 'v'.repeat(500)])), at: NOW, receivedAt: NOW, rules: [],
+    }));
+    const p = buildPayload(payloadInput({ timeline: bulky }));
+    expect(new TextEncoder().encode(JSON.stringify(p)).byteLength).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(p.data.timeline.length).toBeGreaterThan(0);
+  });
+
+  it('render as a readable Slack message', () => {
+    const msg = toSlackMessage(buildPayload(payloadInput()));
+    const text = JSON.stringify(msg);
+    expect(msg.text).toBe('New sales-qualified lead: Ana Lima (Acme · VP Marketing)');
+    expect(text).toContain('Requested a demo: +50');
+    expect(text).toContain('http://localhost:8787/admin/visitor?site=demo&aid=a-1');
+  });
+});
+
+describe('planning the outbox', () => {
+  it('a demo request from an MQL alerts each interested endpoint: sql, stage change, demo request', () => {
+    const { out } = sqlOutcome();
+    const config = makeConfig({
+      webhooks: [
+        { id: 'crm', url: 'https://crm.example.com/h', secret: SECRET, events: ['lead.sql', 'lead.stage_changed', 'lead.demo_requested'] },
+        { id: 'slack', url: 'https://hooks.slack.com/x', secret: SECRET, events: ['lead.demo_requested'], format: 'slack' },
+        { id: 'off', url: 'https://off.example.com/h', secret: SECRET, events: ['lead.demo_requested'], enabled: false },
+      ],
+    });
+    let n = 0;
+    const rows = planOutbox(
+      { base: payloadInput(), isNewVisitor: false, demoRequests: out.demoRequests, transitions: out.transitions, stage: out.state.stage },
+      config,
+      () => String(n++),
+    );
+    expect(rows.map((r) => `${r.kind}:${r.target}:${r.eventType}`)).toEqual([
+      'webhook:crm:lead.stage_changed',
+      'webhook:crm:lead.sql',
+      'site:site:stages',
+      'webhook:crm:lead.demo_requested',
+      'webhook:slack:lead.demo_requested',
+    ]);
+    expect(JSON.parse(rows[2]!.payload)).toMatchObject({ stages: ['sql'] });
+  });
+});

@@ -1,0 +1,177 @@
+import { SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
+import { api, collect, expectError, profile } from './helpers';
+
+describe('POST /v1/collect', () => {
+  it('the demo journey: anonymous -> known -> mql -> sql, with the breakdown', async () => {
+    const aid = uid('a');
+    const stages: string[] = [];
+    for (const events of [[journey.pricing()], [journey.identify(), journey.download()], [journey.webinar()], [journey.demo()]]) {
+      const res = await collect(makeBatch(events, { anonymousId: aid }));
+      expect(res.status).toBe(200);
+      stages.push(res.body.visitor.stage);
+    }
+    expect(stages).toEqual(['anonymous', 'known', 'mql', 'sql']);
+
+    const p = await profile('demo', aid);
+    expect(p.status).toBe(200);
+    expect(p.body.stageHistory.map((t: any) => `${t.from}->${t.to}`)).toEqual(['anonymous->known', 'known->mql', 'mql->sql']);
+    expect(p.body.stageHistory[2].trigger.type).toBe('demo_request');
+    expect(p.body.score.breakdown.map((l: any) => l.rule)).toEqual(
+      expect.arrayContaining(['demo-request', 'webinar-signup', 'ebook-download', 'pricing-page', 'senior-title']),
+    );
+    expect(p.body.timeline[0].type).toBe('demo_request');
+  });
+
+  it('answers with the personalized CTA for each slot', async () => {
+    const res = await collect(makeBatch([journey.identify(), journey.download()]));
+    expect(res.body.ctas.hero).toEqual({ id: 'webinar-analytics', text: 'Join the live webinar on analytics', href: '/webinar?topic=analytics', variant: 'primary' });
+  });
+
+  it('re-sent batch changes nothing', async () => {
+    const batch = makeBatch([journey.identify(), journey.download(), journey.webinar()]);
+    const first = await collect(batch);
+    const before = await profile('demo', batch.anonymousId);
+    const again = await collect(batch);
+    expect(first.body).toMatchObject({ accepted: 3, duplicates: 0 });
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 3, visitor: first.body.visitor });
+    const after = await profile('demo', batch.anonymousId);
+    expect(after.body.eventCount).toBe(3);
+    expect(after.body.timeline).toEqual(before.body.timeline);
+    expect(after.body.stageHistory).toEqual(before.body.stageHistory);
+  });
+
+  it('a batch mixing old and new events applies only the new ones', async () => {
+    const e1 = journey.identify();
+    const batch = makeBatch([e1]);
+    await collect(batch);
+    const res = await collect({ ...batch, events: [e1, journey.download()] });
+    expect(res.body).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect((await profile('demo', batch.anonymousId)).body.eventCount).toBe(2);
+  });
+
+  it('accepts text/plain bodies, as sendBeacon sends them', async () => {
+    const batch = makeBatch([makeEvent()]);
+    const res = await SELF.fetch('http://localhost:8787/v1/collect', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify(batch),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('honours Sec-GPC: the page gets a decision, nothing is stored', async () => {
+    const batch = makeBatch([journey.identify()]);
+    const res = await collect(batch, { 'sec-gpc': '1' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tracked: false, accepted: 0, visitor: { stage: 'anonymous' } });
+    expectError(await profile('demo', batch.anonymousId), 404, 'unknown_visitor');
+  });
+});
+
+describe('bad input gets a 4xx naming the problem, and changes nothing', () => {
+  const aid = uid('bad');
+  const ok = () => makeBatch([makeEvent()], { anonymousId: aid });
+  const cases: [string, () => Promise<{ status: number; body: any }>, number, string, RegExp?][] = [
+    ['malformed JSON', () => collect('{"site": "demo", '), 400, 'invalid_json'],
+    ['empty body', () => collect(''), 400, 'empty_body'],
+    ['a form body', () => collect(JSON.stringify(ok()), { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'],
+    ['a body over 64 KiB', () => collect({ ...ok(), pad: 'x'.repeat(70_000) }), 413, 'body_too_large'],
+    ['a missing site', () => collect({ ...ok(), site: undefined }), 400, 'invalid_batch', /^invalid batch: site/],
+    ['an unknown site', () => collect({ ...ok(), site: 'nope' }), 404, 'unknown_site'],
+    ['an unknown event type', () => collect({ ...ok(), events: [{ ...makeEvent(), type: 'purchase' }] }), 400, 'invalid_batch', /events\.0\.type/],
+    ['no events', () => collect({ ...ok(), events: [] }), 400, 'invalid_batch', /events/],
+    ['51 events', () => collect({ ...ok(), events: Array.from({ length: 51 }, () => makeEvent()) }), 400, 'invalid_batch', /events/],
+    ['duplicate ids in one batch', () => { const e = makeEvent(); return collect({ ...ok(), events: [e, e] }); }, 400, 'invalid_batch', /duplicate event id/],
+    ['a __proto__ prop', () => collect({ ...ok(), events: [{ ...makeEvent(), props: JSON.parse('{"__proto__": {"x": 1}}') }] }), 400, 'invalid_batch', /props/],
+    ['a nested prop object', () => collect({ ...ok(), events: [{ ...makeEvent(), props: { a: { b: 1 } } }] }), 400, 'invalid_batch', /props\.a/],
+    ['a NaN-like timestamp', () => collect({ ...ok(), events: [{ ...makeEvent(), ts: 'NaN' }] }), 400, 'invalid_batch', /events\.0\.ts/],
+    ['a negative timestamp', () => collect({ ...ok(), events: [{ ...makeEvent(), ts: -1 }] }), 400, 'invalid_batch', /events\.0\.ts/],
+    ['a javascript: url', () => collect({ ...ok(), events: [{ ...makeEvent(), url: 'javascript:alert(1)' }] }), 400, 'invalid_batch', /events\.0\.url/],
+    ['an identify without traits', () => collect({ ...ok(), events: [{ ...makeEvent(), type: 'identify' }] }), 400, 'invalid_batch', /traits/],
+    ['an invalid email', () => collect({ ...ok(), events: [makeEvent({ type: 'identify', traits: { email: 'not-an-email' } } as never)] }), 400, 'invalid_batch', /traits\.email/],
+    ['a foreign origin', () => collect(ok(), { origin: 'https://evil.example' }), 403, 'origin_not_allowed'],
+  ];
+
+  it.each(cases)('%s', async (_name, send, status, code, message) => {
+    const res = await send();
+    expectError(res, status, code);
+    if (message) expect(res.body.error.message).toMatch(message);
+    expectError(await profile('demo', aid), 404, 'unknown_visitor');
+  });
+
+  it('a batch with one bad event applies none of it (all or nothing)', async () => {
+    const batch = makeBatch([journey.identify(), { ...makeEvent(), type: 'bogus' } as never]);
+    expectError(await collect(batch), 400, 'invalid_batch');
+    expectError(await profile('demo', batch.anonymousId), 404, 'unknown_visitor');
+  });
+});
+
+describe('CORS', () => {
+  it('names an allowed origin on the response and exposes Retry-After', async () => {
+    const res = await collect(makeBatch([makeEvent()]), { origin: 'http://localhost:8787' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8787');
+    expect(res.headers.get('access-control-expose-headers')).toContain('retry-after');
+  });
+
+  it('answers the preflight', async () => {
+    const res = await SELF.fetch('http://localhost:8787/v1/collect', { method: 'OPTIONS', headers: { origin: 'http://localhost:8787', 'access-control-request-method': 'POST' } });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+});
+
+describe('GET /v1/decide', () => {
+  it('gives a new visitor the anonymous decision without storing anything', async () => {
+    const aid = uid('a');
+    const res = await SELF.fetch(`http://localhost:8787/v1/decide?site=demo&aid=${aid}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ visitor: { id: aid, stage: 'anonymous' }, ctas: { hero: { id: 'read-blog' } } });
+    expectError(await profile('demo', aid), 404, 'unknown_visitor');
+  });
+
+  it("gives a known visitor their stage's CTA", async () => {
+    const batch = makeBatch([journey.identify(), journey.demo()]);
+    await collect(batch);
+    const res = await SELF.fetch(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`);
+    expect(await res.json()).toMatchObject({ visitor: { stage: 'sql' }, ctas: { hero: { id: 'demo-booked' } } });
+  });
+
+  it('names a missing parameter', async () => {
+    const res = await SELF.fetch('http://localhost:8787/v1/decide?site=demo');
+    expectError({ status: res.status, body: await res.json() }, 400, 'invalid_query');
+  });
+});
+
+describe('documents', () => {
+  it('serves an OpenAPI 3.1 document generated from the schemas', async () => {
+    const res = await api('/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/collect', '/v1/decide', '/v1/admin/sites/{site}']));
+    const batch = res.body.components.schemas.Batch;
+    expect(batch.required).toEqual(expect.arrayContaining(['site', 'anonymousId', 'sessionId', 'sentAt', 'events']));
+    expect(batch.properties.events.maxItems).toBe(50);
+  });
+
+  it('serves the config JSON Schema', async () => {
+    const res = await api('/v1/config.schema.json');
+    expect(res.body.properties.scoring.properties.halfLifeDays.default).toBe(30);
+  });
+
+  it('serves /sdk.js with an ETag and answers 304 to a revalidation', async () => {
+    const res = await SELF.fetch('http://localhost:8787/sdk.js');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('javascript');
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    const again = await SELF.fetch('http://localhost:8787/sdk.js', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it('unknown API routes get a JSON 404', async () => {
+    expectError(await api('/v1/nope'), 404, 'not_found');
+  });
+});

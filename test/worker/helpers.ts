@@ -1,0 +1,48 @@
+/** Talking to the real Worker (SELF) the way clients do. */
+import { SELF } from 'cloudflare:test';
+import { expect } from 'vitest';
+import type { BatchInput } from '../../worker/schema/events';
+
+export const ADMIN = { authorization: 'Bearer dev-admin-token' };
+const BASE = 'http://localhost:8787';
+
+export async function collect(batch: BatchInput | unknown, headers: Record<string, string> = {}) {
+  const res = await SELF.fetch(`${BASE}/v1/collect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof batch === 'string' ? batch : JSON.stringify(batch),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+export async function api(path: string, init: RequestInit & { json?: unknown } = {}) {
+  const { json, ...rest } = init;
+  const res = await SELF.fetch(`${BASE}${path}`, {
+    ...rest,
+    headers: { ...ADMIN, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) },
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : null };
+}
+
+export const profile = (site: string, aid: string) => api(`/v1/admin/sites/${site}/visitors/${aid}`);
+
+/** Polls until `check` stops throwing (for work the Worker finishes after answering). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 3000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+export function expectError(res: { status: number; body: any }, status: number, code: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body.error.code).toBe(code);
+  expect(typeof res.body.error.message).toBe('string');
+}
