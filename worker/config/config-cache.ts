@@ -34,6 +34,11 @@ export function primeSiteConfig(site: string, version: number, document: SiteCon
   return loaded;
 }
 
+/** Drops this isolate's copy, so the next use reads the site object (after a server-side change). */
+export function forgetSiteConfig(site: string) {
+  cache.delete(site);
+}
+
 function toLoaded(version: number, document: SiteConfigInput): LoadedConfig {
   const resolved = resolveConfig(document);
   // Documents are validated before they are stored; this only fails if the schema tightened since.

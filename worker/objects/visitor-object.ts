@@ -3,7 +3,7 @@
  * locks and no lost updates. It loads and saves; the logic lives in pure modules.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { loadSiteConfig, siteStub } from '../config/config-cache';
+import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import type { SiteConfig } from '../schema/config';
 import type { Batch } from '../schema/events';
@@ -155,9 +155,12 @@ export class VisitorObject extends DurableObject<Env> {
 
   /** One delivery loop at a time; the alarm is re-armed for whatever is still pending. */
   private pump(): Promise<void> {
-    this.pumping ??= this.runPump().finally(() => {
-      this.pumping = null;
-    });
+    this.pumping ??= this.runPump()
+      // The alarm stays armed as the backup, so a failed loop only delays delivery.
+      .catch((e: Error) => console.warn('delivery loop interrupted; the alarm will retry:', e.message))
+      .finally(() => {
+        this.pumping = null;
+      });
     return this.pumping;
   }
 
@@ -177,6 +180,8 @@ export class VisitorObject extends DurableObject<Env> {
       },
       disableEndpoint: async (endpointId) => {
         await siteStub(this.env, site).disableWebhook(endpointId);
+        forgetSiteConfig(site);
+        this.config = null;
       },
     });
     if (nextDue === null) await this.ctx.storage.deleteAlarm();

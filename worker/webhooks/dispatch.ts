@@ -27,10 +27,12 @@ const SITE_NOTICE_SCHEDULE = [1, 5, 30, 60, 300];
 
 /** Runs until nothing more is due now. Returns when the next pending row is due (or null). */
 export async function dispatchDue(deps: DispatchDeps): Promise<number | null> {
+  // Endpoints turned off during this run (410 Gone): their queued rows are cancelled, not sent.
+  const disabled = new Set<string>();
   for (;;) {
     const heads = dueHeads(deps.outbox.pending(), deps.now());
     if (heads.length === 0) return deps.outbox.nextDue();
-    await Promise.all(heads.map((row) => attemptRow(row, deps)));
+    await Promise.all(heads.map((row) => attemptRow(row, deps, disabled)));
   }
 }
 
@@ -41,7 +43,7 @@ export function dueHeads(pending: OutboxRow[], now: number): OutboxRow[] {
   return [...firstByTarget.values()].filter((row) => row.nextAt <= now);
 }
 
-async function attemptRow(row: OutboxRow, deps: DispatchDeps) {
+async function attemptRow(row: OutboxRow, deps: DispatchDeps, disabled: Set<string>) {
   const { outbox, config } = deps;
   const attempt = row.attempts + 1;
   const started = deps.now();
@@ -55,7 +57,7 @@ async function attemptRow(row: OutboxRow, deps: DispatchDeps) {
     );
   } else {
     const endpoint = config.webhooks.find((w) => w.id === row.target);
-    if (!endpoint || !endpoint.enabled) {
+    if (!endpoint || !endpoint.enabled || disabled.has(endpoint.id)) {
       outbox.cancel(row.id, endpoint ? 'endpoint disabled' : 'endpoint removed from the config');
       return;
     }
@@ -69,7 +71,10 @@ async function attemptRow(row: OutboxRow, deps: DispatchDeps) {
     outbox.recordAttempt(row.id, log, { status: 'delivered', nextAt: at });
   } else if (v.kind === 'disable') {
     outbox.recordAttempt(row.id, log, { status: 'failed', nextAt: at });
-    if (result.status === 410) await deps.disableEndpoint(row.target).catch(() => undefined);
+    if (result.status === 410) {
+      disabled.add(row.target);
+      await deps.disableEndpoint(row.target).catch(() => undefined);
+    }
   } else {
     // Site notices retry forever on a short schedule: they only ever target our own object.
     const scheduled =

@@ -1,0 +1,83 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { VisitorObject } from '../../worker/objects/visitor-object';
+import { siteStub } from '../../worker/config/config-cache';
+import { visitorStub } from '../../worker/routes/stubs';
+import { LIMITS } from '../../worker/schema/limits';
+import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
+import { api, collect, eventually, profile } from './helpers';
+
+const rows = (aid: string) =>
+  runInDurableObject(visitorStub(env as never, 'demo', aid), (_i: VisitorObject, ctx) => ({
+    seen: ctx.storage.sql.exec('SELECT count(*) AS n FROM seen').one().n as number,
+    timeline: ctx.storage.sql.exec('SELECT count(*) AS n FROM timeline').one().n as number,
+    bytes: ctx.storage.sql.databaseSize,
+  }));
+
+describe('visitor Durable Object', () => {
+  it('keeps state bounded however many events one visitor sends', async () => {
+    const aid = uid('heavy');
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i += 50) {
+        const events = Array.from({ length: 50 }, (_, k) => makeEvent({ url: `http://localhost:8787/blog/post-${(i + k) % 7}`, topics: [`t${(i + k) % 30}`] }));
+        expect((await collect(makeBatch(events, { anonymousId: aid }))).status).toBe(200);
+      }
+    };
+    await send(LIMITS.dedupeWindow);
+    const atWindow = await rows(aid);
+    await send(2_000);
+    const after = await rows(aid);
+    expect(atWindow.timeline).toBe(LIMITS.timelineCap);
+    expect(after.timeline).toBe(LIMITS.timelineCap);
+    expect(after.seen).toBe(LIMITS.dedupeWindow);
+    // SQLite reuses freed pages: 2,000 more events must not grow storage by more than a few pages.
+    expect(after.bytes - atWindow.bytes).toBeLessThanOrEqual(64 * 1024);
+    const p = await profile('demo', aid);
+    expect(p.body.eventCount).toBe(LIMITS.dedupeWindow + 2_000);
+    expect(p.body.topics.length).toBeLessThanOrEqual(10);
+  }, 120_000);
+
+  it('concurrent beacons for one visitor (many tabs) give the same state as sequential ones', async () => {
+    const events = [journey.identify(), journey.download(), journey.webinar(), journey.pricing(), ...Array.from({ length: 16 }, () => makeEvent())];
+    const sequential = uid('seq');
+    for (const e of events) await collect(makeBatch([e], { anonymousId: sequential }));
+    const concurrent = uid('con');
+    await Promise.all(events.map((e) => collect(makeBatch([e], { anonymousId: concurrent }))));
+    const [a, b] = [(await profile('demo', sequential)).body, (await profile('demo', concurrent)).body];
+    expect(b.eventCount).toBe(a.eventCount);
+    expect(b.stage).toBe(a.stage);
+    expect(b.counts).toEqual(a.counts);
+    expect(b.score.breakdown.map((l: any) => l.rule).sort()).toEqual(a.score.breakdown.map((l: any) => l.rule).sort());
+    expect(b.score.total).toBeCloseTo(a.score.total, 0);
+  });
+
+  it('survives eviction: a new instance over the same storage has the same visitor', async () => {
+    const batch = makeBatch([journey.identify(), journey.download(), journey.webinar()]);
+    await collect(batch);
+    const stub = visitorStub(env as never, 'demo', batch.anonymousId);
+    const reloaded = await runInDurableObject(stub, (instance: VisitorObject, ctx) => {
+      const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
+      return new Fresh(ctx, env).profile(makeConfig(), Date.now());
+    });
+    expect(reloaded).toMatchObject({ stage: 'mql', eventCount: 3, traits: { email: 'ana@acme.io' } });
+    expect(reloaded?.stageHistory.map((t) => t.to)).toEqual(['known', 'mql']);
+  });
+
+  it("counts each visitor and each stage reached in the site's funnel, once", async () => {
+    const site = uid('funnel').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { allowedOrigins: ['*'], scoring: { behavior: [{ id: 'x', points: 100 }] } } });
+    const a = makeBatch([journey.identify(), journey.demo()], { site });
+    await collect(a);
+    await collect(a);
+    await collect(makeBatch([makeEvent()], { site }));
+    const day = new Date().toISOString().slice(0, 10);
+    const counts = await eventually(async () => {
+      const rows = await siteStub(env as never, site).funnel(day, day);
+      const byStage = Object.fromEntries(rows.map((r) => [r.stage, r.count]));
+      expect(byStage).toEqual({ visitors: 2, known: 1, mql: 1, sql: 1 });
+      return byStage;
+    });
+    expect(counts.sql).toBe(1);
+  });
+});
+
