@@ -2,7 +2,9 @@
 import { Hono } from 'hono';
 import type { Env } from './env';
 import { ApiError, errorResponse } from './errors';
+import { adminAuth } from './middleware/admin-auth';
 import { adminRoutes } from './routes/admin';
+import { adminLeadRoutes } from './routes/admin-leads';
 import { collectRoutes } from './routes/collect';
 import { decideRoutes } from './routes/decide';
 import { openApiRoutes } from './routes/openapi';
@@ -10,11 +12,15 @@ import { sdkRoutes } from './routes/sdk';
 
 export const app = new Hono<{ Bindings: Env }>();
 
+// Admin routes: bearer token, no CORS.
+app.use('/v1/admin/*', adminAuth);
+
 app.route('/', collectRoutes);
 app.route('/', decideRoutes);
 app.route('/', sdkRoutes);
 app.route('/', openApiRoutes);
 app.route('/', adminRoutes);
+app.route('/', adminLeadRoutes);
 
 app.get('/v1/health', (c) => c.json({ ok: true }));
 

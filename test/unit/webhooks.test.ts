@@ -11,6 +11,7 @@ import { webhookUrlProblem } from '../../worker/webhooks/url-safety';
 import type { OutboxRow } from '../../worker/objects/outbox-store';
 import { computeScore } from '../../worker/scoring/score';
 import { applyBatch, newVisitorState } from '../../worker/visitor/apply-batch';
+import { applyVerdict } from '../../worker/visitor/verdict';
 import { journey, makeConfig } from '../helpers/factories';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -133,17 +134,56 @@ describe('planning the outbox', () => {
     });
     let n = 0;
     const rows = planOutbox(
-      { base: payloadInput(), isNewVisitor: false, demoRequests: out.demoRequests, transitions: out.transitions, stage: out.state.stage },
+      { base: payloadInput(), isNewVisitor: false, demoRequests: out.demoRequests, transitions: out.transitions, stage: out.state.stage, lead: null, refreshIndex: false },
       config,
       () => String(n++),
     );
     expect(rows.map((r) => `${r.kind}:${r.target}:${r.eventType}`)).toEqual([
       'webhook:crm:lead.stage_changed',
       'webhook:crm:lead.sql',
-      'site:site:stages',
       'webhook:crm:lead.demo_requested',
       'webhook:slack:lead.demo_requested',
+      'site:site:notice',
     ]);
-    expect(JSON.parse(rows[2]!.payload)).toMatchObject({ stages: ['sql'] });
+    expect(JSON.parse(rows[4]!.payload)).toMatchObject({ stages: ['sql'] });
   });
 });
+
+describe('sales verdicts', () => {
+  const base = () => applyBatch(newVisitorState('demo', 'a-1', NOW), [journey.identify(), journey.demo()], NOW, makeConfig(), NOW).state;
+
+  it('accept makes the lead SAL and records the verdict', () => {
+    const out = applyVerdict(base(), { verdict: 'accepted' }, 80, 15, NOW + 1000);
+    expect(out).toMatchObject({ ok: true, state: { stage: 'sal', verdict: { verdict: 'accepted', at: NOW + 1000 } }, transition: { from: 'sql', to: 'sal' }, funnelStage: 'sal' });
+  });
+
+  it('recycle sends the lead back to MQL; only a new demo request makes it SQL again', () => {
+    const out = applyVerdict(base(), { verdict: 'rejected', reason: 'no budget yet', action: 'recycle' }, 80, 15, NOW + 1000);
+    if (!out.ok) throw new Error(out.message);
+    expect(out.state.stage).toBe('mql');
+    const config = makeConfig();
+    const browsing = applyBatch(out.state, [journey.pricing()], NOW + 2000, config, NOW + 2000);
+    expect(browsing.state.stage).toBe('mql');
+    const again = applyBatch(browsing.state, [{ ...journey.demo(), ts: NOW + 3000 }], NOW + 3000, config, NOW + 3000);
+    expect(again.state.stage).toBe('sql');
+  });
+
+  it('a verdict fires lead.verdict and counts its funnel stage, not the stages in between', () => {
+    const out = applyVerdict(base(), { verdict: 'rejected', reason: 'student', action: 'disqualify' }, 80, 15, NOW);
+    if (!out.ok) throw new Error(out.message);
+    const config = makeConfig({ webhooks: [{ id: 'crm', url: 'https://crm.example.com/h', secret: SECRET, events: ['lead.verdict', 'lead.stage_changed'] }] });
+    const rows = planOutbox(
+      { base: payloadInput(), isNewVisitor: false, demoRequests: [], transitions: [out.transition!], stage: out.state.stage, verdict: { ...out.verdict, funnelStage: out.funnelStage }, lead: null, refreshIndex: false },
+      config,
+      () => 'x',
+    );
+    expect(rows.map((r) => r.eventType)).toEqual(['lead.stage_changed', 'lead.verdict', 'notice']);
+    expect(JSON.parse(rows[1]!.payload).data).toMatchObject({ stage: 'disqualified', previousStage: 'sql', verdict: { verdict: 'rejected', action: 'disqualify', reason: 'student' } });
+    expect(JSON.parse(rows[2]!.payload).stages).toEqual(['disqualified']);
+  });
+
+  it('an anonymous visitor cannot get a verdict', () => {
+    expect(applyVerdict(newVisitorState('demo', 'a', NOW), { verdict: 'accepted' }, 0, 0, NOW)).toMatchObject({ ok: false });
+  });
+});
+

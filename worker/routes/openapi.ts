@@ -5,9 +5,17 @@ import type { Env } from '../env';
 import { SiteConfigSchema } from '../schema/config';
 import { BatchSchema } from '../schema/events';
 import { CollectResponseSchema, DecisionSchema, ErrorSchema } from '../schema/responses';
+import { VerdictInputSchema } from '../visitor/verdict';
+import { FunnelQuerySchema, LeadsQuerySchema } from './admin-leads';
 
 const json = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+
+/** Query parameters from an object schema, so the document cannot drift from the validation. */
+function queryParams(schema: z.ZodObject) {
+  const js = json(schema, 'input') as { properties?: Record<string, unknown> };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+}
 
 let cached: Record<string, unknown> | null = null;
 
@@ -45,6 +53,7 @@ export function openApiDocument(): Record<string, unknown> {
         Decision: json(DecisionSchema, 'output'),
         CollectResponse: json(CollectResponseSchema, 'output'),
         Error: json(ErrorSchema, 'output'),
+        Verdict: json(VerdictInputSchema, 'input'),
       },
     },
     paths: {
@@ -80,6 +89,31 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/admin/sites/{site}/visitors/{aid}/deliveries/{id}/redeliver': {
         post: { summary: 'Send a finished delivery again (same webhook-id)', security: admin, parameters: [site, aid, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '202': { description: 'Queued' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/visitors': {
+        get: {
+          summary: 'The leads index (known visitors and beyond): filter by stage, sort by score or last seen, page with a cursor',
+          security: admin,
+          parameters: [site, ...queryParams(LeadsQuerySchema)],
+          responses: { '200': { description: '{ site, visitors, nextCursor, total }' }, ...errors },
+        },
+      },
+      '/v1/admin/sites/{site}/funnel': {
+        get: {
+          summary: 'Visitors, known, MQL, SQL, SAL, disqualified and recycled per day, totals and the MQL-to-SQL rate',
+          security: admin,
+          parameters: [site, ...queryParams(FunnelQuerySchema)],
+          responses: { '200': { description: '{ site, from, to, days, totals, mqlToSqlRate }' }, ...errors },
+        },
+      },
+      '/v1/admin/sites/{site}/visitors/{aid}/verdict': {
+        post: {
+          summary: "Sales' verdict: accept (sal), or reject with a reason and disqualify or recycle (back to mql)",
+          security: admin,
+          parameters: [site, aid],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('Verdict') } } },
+          responses: { '200': { description: '{ visitor: { id, stage }, verdict }' }, '409': { description: 'Not a lead (anonymous)' }, ...errors },
+        },
       },
       '/sdk.js': { get: { summary: 'The browser SDK (IIFE)', responses: { '200': { description: 'JavaScript' }, '304': { description: 'Not modified' } } } },
     },

@@ -6,13 +6,21 @@ import type { SiteConfig, Stage } from '../schema/config';
 
 const RANK: Record<Stage, number> = { anonymous: 0, known: 1, mql: 2, sql: 3, sal: 4, disqualified: 4 };
 
-export type StageFacts = { score: number; fit: number; known: boolean; demoRequested: boolean };
+export type StageFacts = {
+  score: number;
+  fit: number;
+  known: boolean;
+  /** A demo request (since the last recycle, if any). */
+  demoRequested: boolean;
+  /** Sales sent the lead back to nurture: the score alone no longer makes it SQL. */
+  recycled?: boolean;
+};
 
 /** The stage the facts qualify for, by scoring alone. */
 export function qualifiedStage(facts: StageFacts, config: SiteConfig): Stage {
   if (!facts.known) return 'anonymous';
   const { mql, sql } = config.stages;
-  if (facts.demoRequested || (facts.score >= sql.score && facts.fit >= sql.fit)) return 'sql';
+  if (facts.demoRequested || (!facts.recycled && facts.score >= sql.score && facts.fit >= sql.fit)) return 'sql';
   if (facts.score >= mql.score && facts.fit >= mql.fit) return 'mql';
   return 'known';
 }

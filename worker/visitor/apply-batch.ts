@@ -8,7 +8,8 @@ import { LIMITS } from '../schema/limits';
 import { applyEvent, emptyAggregates, type Aggregates } from '../scoring/aggregates';
 import { eventPath } from '../scoring/match';
 import { computeScore } from '../scoring/score';
-import { nextStage } from '../scoring/stages';
+import { nextStage, type StageFacts } from '../scoring/stages';
+import type { Verdict } from '../webhooks/payload';
 
 export type VisitorState = {
   site: string;
@@ -16,6 +17,12 @@ export type VisitorState = {
   stage: Stage;
   stageSince: number;
   aggregates: Aggregates;
+  /** Sales' last verdict on this lead. */
+  verdict?: Verdict;
+  /** When sales sent the lead back to nurture: only a newer demo request makes it SQL again. */
+  recycledAt?: number;
+  /** When the site's leads index last received this visitor's row. */
+  indexedAt?: number;
 };
 
 /** What the timeline keeps of an event (no traits values: those live once, in the aggregates). */
@@ -43,7 +50,7 @@ export type Transition = {
   at: number;
   score: number;
   fit: number;
-  trigger: { id: string; type: LeadEvent['type']; path: string; name?: string };
+  trigger: { id: string; type: LeadEvent['type'] | 'verdict'; path: string; name?: string };
 };
 
 export type BatchOutcome = {
@@ -95,13 +102,7 @@ export function applyBatch(
     if (event.type === 'demo_request') demoRequests.push(entry);
 
     const score = computeScore(state.aggregates, config, receivedAt);
-    const facts = {
-      score: score.total,
-      fit: score.fit,
-      known: Boolean(state.aggregates.traits.email),
-      demoRequested: state.aggregates.demoRequestedAt !== null,
-    };
-    const to = nextStage(state.stage, facts, config);
+    const to = nextStage(state.stage, stageFacts(state, score.total, score.fit), config);
     if (to) {
       transitions.push({
         from: state.stage,
@@ -116,6 +117,17 @@ export function applyBatch(
     }
   }
   return { state, timeline, transitions, demoRequests };
+}
+
+export function stageFacts(state: VisitorState, score: number, fit: number): StageFacts {
+  const demoAt = state.aggregates.demoRequestedAt;
+  return {
+    score,
+    fit,
+    known: Boolean(state.aggregates.traits.email),
+    demoRequested: demoAt !== null && demoAt > (state.recycledAt ?? -1),
+    recycled: state.recycledAt !== undefined,
+  };
 }
 
 function toTimelineEntry(event: LeadEvent, path: string, at: number, receivedAt: number, rules: string[]): TimelineEntry {

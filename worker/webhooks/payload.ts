@@ -11,7 +11,7 @@ export const MAX_PAYLOAD_BYTES = 20_000;
 export const TIMELINE_IN_PAYLOAD = 20;
 const REASONS_IN_PAYLOAD = 10;
 
-export type Verdict = { verdict: 'accepted' | 'rejected'; reason?: string; by?: string; at: number };
+export type Verdict = { verdict: 'accepted' | 'rejected'; action?: 'disqualify' | 'recycle'; reason?: string; at: number };
 
 export type LeadPayload = {
   type: WebhookEventType;

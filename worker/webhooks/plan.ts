@@ -1,51 +1,67 @@
 /**
- * Which outbox rows a batch outcome causes: a webhook per interested endpoint for each demo
- * request and each transition, and a notice to the site object for the funnel. Pure.
+ * Which outbox rows a change to a visitor causes: a webhook per interested endpoint for each demo
+ * request, transition and verdict, and one notice to the site object (funnel counts and the leads
+ * index). Pure.
  */
 import type { SiteConfig, WebhookEventType } from '../schema/config';
 import { stagesReached } from '../scoring/stages';
-import type { FunnelStage } from '../objects/site-store';
+import type { FunnelStage, LeadSnapshot } from '../objects/site-store';
 import type { OutboxRow } from '../objects/outbox-store';
-import { buildPayload, type PayloadInput } from './payload';
+import { buildPayload, type PayloadInput, type Verdict } from './payload';
 
 export type PlannedRow = Pick<OutboxRow, 'id' | 'kind' | 'target' | 'eventType' | 'payload' | 'createdAt' | 'nextAt'>;
-export type SiteNotice = { stages: FunnelStage[]; at: number };
+/** What the site object learns: stages reached (funnel) and the lead's current index row. */
+export type SiteNotice = { stages: FunnelStage[]; at: number; lead: LeadSnapshot | null };
 
-type Base = Omit<PayloadInput, 'type' | 'previousStage' | 'stage' | 'trigger'>;
+type Base = Omit<PayloadInput, 'type' | 'previousStage' | 'stage' | 'trigger' | 'verdict'>;
 
 export type PlanInput = {
   base: Base;
   isNewVisitor: boolean;
   demoRequests: PayloadInput['trigger'][];
   transitions: { from: PayloadInput['stage']; to: PayloadInput['stage']; trigger: PayloadInput['trigger'] }[];
-  /** Stage after the batch. */
+  /** Stage after the change. */
   stage: PayloadInput['stage'];
+  /** Set when the change is a sales verdict. */
+  verdict?: Verdict & { funnelStage: FunnelStage };
+  /** The lead's index row (null while anonymous: not indexed). */
+  lead: LeadSnapshot | null;
+  /** Send the index row even without a transition (periodic refresh of score and last seen). */
+  refreshIndex: boolean;
 };
 
 export function planOutbox(input: PlanInput, config: SiteConfig, newId: () => string): PlannedRow[] {
   const rows: PlannedRow[] = [];
   const at = input.base.at;
-  const webhook = (type: WebhookEventType, fields: Pick<PayloadInput, 'stage' | 'previousStage' | 'trigger'>) => {
+  const webhook = (type: WebhookEventType, fields: Pick<PayloadInput, 'stage' | 'previousStage' | 'trigger' | 'verdict'>) => {
     for (const endpoint of config.webhooks) {
       if (!endpoint.enabled || !endpoint.events.includes(type)) continue;
       const payload = buildPayload({ ...input.base, type, ...fields });
       rows.push({ id: `msg_${newId()}`, kind: 'webhook', target: endpoint.id, eventType: type, payload: JSON.stringify(payload), createdAt: at, nextAt: at });
     }
   };
-  const notice = (n: SiteNotice) =>
-    rows.push({ id: `ntc_${newId()}`, kind: 'site', target: 'site', eventType: 'stages', payload: JSON.stringify(n), createdAt: at, nextAt: at });
 
-  if (input.isNewVisitor) notice({ stages: ['visitors'], at });
+  const stages: FunnelStage[] = input.isNewVisitor ? ['visitors'] : [];
   // Transitions first, so a receiver sees "became SQL" before "requested a demo" for the same click.
   for (const t of input.transitions) {
     const fields = { stage: t.to, previousStage: t.from, trigger: t.trigger };
     webhook('lead.stage_changed', fields);
+    if (input.verdict) continue;
     if (t.to === 'mql') webhook('lead.mql', fields);
     if (t.to === 'sql') webhook('lead.sql', fields);
-    notice({ stages: stagesReached(t.from, t.to), at });
+    stages.push(...stagesReached(t.from, t.to));
+  }
+  if (input.verdict) {
+    const { funnelStage, ...verdict } = input.verdict;
+    webhook('lead.verdict', { stage: input.stage, previousStage: input.transitions[0]?.from ?? null, trigger: null, verdict });
+    stages.push(funnelStage);
   }
   for (const trigger of input.demoRequests) {
     webhook('lead.demo_requested', { stage: input.stage, previousStage: null, trigger });
+  }
+  if (stages.length > 0 || (input.refreshIndex && input.lead)) {
+    const notice: SiteNotice = { stages, at, lead: input.lead };
+    rows.push({ id: `ntc_${newId()}`, kind: 'site', target: 'site', eventType: 'notice', payload: JSON.stringify(notice), createdAt: at, nextAt: at });
   }
   return rows;
 }

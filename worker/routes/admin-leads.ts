@@ -1,0 +1,80 @@
+/** The admin API for marketing and sales: the leads index, the funnel, and sales' verdicts. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { siteStub } from '../config/config-cache';
+import type { Env } from '../env';
+import { ApiError } from '../errors';
+import { parseWith, readJsonBody } from '../http/read-json';
+import { FUNNEL_STAGES, type FunnelStage } from '../objects/site-store';
+import { StageSchema } from '../schema/config';
+import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
+import { VerdictInputSchema } from '../visitor/verdict';
+import { requireSite } from './collect';
+import { visitorStub } from './stubs';
+
+export const adminLeadRoutes = new Hono<{ Bindings: Env }>();
+
+const DAY_MS = 24 * 3600 * 1000;
+const MAX_FUNNEL_DAYS = 366;
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(d)), 'not a real date');
+
+export const LeadsQuerySchema = z.object({
+  stage: StageSchema.optional(),
+  sort: z.enum(['score', 'lastSeen']).default('score'),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().regex(/^\d{1,7}$/, 'a cursor from a previous page').optional(),
+});
+
+adminLeadRoutes.get('/v1/admin/sites/:site/visitors', async (c) => {
+  const { site } = parseWith(z.object({ site: SiteKeySchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const q = parseWith(LeadsQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
+  await requireSite(c.env, site);
+  const offset = Number(q.cursor ?? 0);
+  const { leads, total } = await siteStub(c.env, site).leads({ stage: q.stage, sort: q.sort, limit: q.limit, offset });
+  const next = offset + leads.length;
+  return c.json({
+    site,
+    visitors: leads.map((l) => ({ ...l, lastSeen: new Date(l.lastSeen).toISOString(), stageSince: new Date(l.stageSince).toISOString() })),
+    nextCursor: next < total ? String(next) : null,
+    total,
+  });
+});
+
+export const FunnelQuerySchema = z.object({ from: Day.optional(), to: Day.optional() });
+
+adminLeadRoutes.get('/v1/admin/sites/:site/funnel', async (c) => {
+  const { site } = parseWith(z.object({ site: SiteKeySchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const q = parseWith(FunnelQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
+  await requireSite(c.env, site);
+  const to = q.to ?? isoDay(Date.now());
+  const from = q.from ?? isoDay(Date.parse(to) - 29 * DAY_MS);
+  const span = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
+  if (span < 1) throw new ApiError(400, 'invalid_query', `"from" (${from}) is after "to" (${to})`, [{ path: 'from', message: 'after "to"' }]);
+  if (span > MAX_FUNNEL_DAYS) throw new ApiError(400, 'invalid_query', `at most ${MAX_FUNNEL_DAYS} days per request`, [{ path: 'from', message: 'range too long' }]);
+  const rows = await siteStub(c.env, site).funnel(from, to);
+  const empty = () => Object.fromEntries(FUNNEL_STAGES.map((s) => [s, 0])) as Record<FunnelStage, number>;
+  const days = Array.from({ length: span }, (_, i) => ({ day: isoDay(Date.parse(from) + i * DAY_MS), ...empty() }));
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const totals = empty();
+  for (const r of rows) {
+    const d = byDay.get(r.day);
+    if (d) d[r.stage] += r.count;
+    totals[r.stage] += r.count;
+  }
+  return c.json({ site, from, to, days, totals, mqlToSqlRate: totals.mql > 0 ? Math.round((totals.sql / totals.mql) * 1000) / 1000 : null });
+});
+
+adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) => {
+  const { site, aid } = parseWith(z.object({ site: SiteKeySchema, aid: VisitorIdSchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const input = parseWith(VerdictInputSchema, await readJsonBody(c, 4096), 'invalid_verdict', 'invalid verdict');
+  const loaded = await requireSite(c.env, site);
+  const result = await visitorStub(c.env, site, aid).verdict(input, loaded.config, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
+  if (!result.ok) {
+    throw result.status === 404
+      ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`)
+      : new ApiError(409, 'not_a_lead', result.message);
+  }
+  return c.json({ visitor: { id: aid, stage: result.stage }, verdict: result.verdict });
+});
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -1,0 +1,34 @@
+/** The row a visitor keeps in its site's leads index (known visitors and beyond). Pure. */
+import type { LeadSnapshot } from '../objects/site-store';
+import type { Score } from '../scoring/score';
+import type { VisitorState } from './apply-batch';
+
+/** A known visitor's index row is refreshed at most this often between transitions. */
+export const INDEX_REFRESH_MS = 5 * 60_000;
+
+export function leadSnapshot(state: VisitorState, score: Score, topics: string[], now: number): LeadSnapshot | null {
+  if (state.stage === 'anonymous') return null;
+  const t = state.aggregates.traits;
+  return {
+    id: state.anonymousId,
+    stage: state.stage,
+    score: score.total,
+    fit: score.fit,
+    traits: {
+      ...(t.name ? { name: t.name } : {}),
+      ...(t.email ? { email: t.email } : {}),
+      ...(t.company ? { company: t.company } : {}),
+      ...(t.title ? { title: t.title } : {}),
+    },
+    topics,
+    lastSeen: state.aggregates.lastSeen,
+    stageSince: state.stageSince,
+    verdict: state.verdict ?? null,
+    updatedAt: now,
+  };
+}
+
+/** Does this change need to reach the index even without a transition? */
+export function indexIsStale(state: VisitorState, now: number): boolean {
+  return state.stage !== 'anonymous' && now - (state.indexedAt ?? 0) >= INDEX_REFRESH_MS;
+}
