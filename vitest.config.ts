@@ -13,7 +13,11 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ADMIN_TOKEN: 'dev-admin-token', LEADEDGE_DEV: '1' } },
+            miniflare: {
+              bindings: { ADMIN_TOKEN: 'dev-admin-token', LEADEDGE_DEV: '1' },
+              // A small per-IP budget so the flood test stays quick (production: wrangler.toml).
+              ratelimits: { IP_LIMITER: { simple: { limit: 20, period: 60 } } },
+            },
           }),
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'], globalSetup: ['test/worker/global-setup.ts'] },

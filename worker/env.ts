@@ -6,6 +6,8 @@ export type Env = {
   VISITOR: DurableObjectNamespace<VisitorObject>;
   SITE: DurableObjectNamespace<SiteObject>;
   ASSETS?: Fetcher;
+  /** Workers Rate Limiting binding: beacons per client IP (wrangler.toml [[ratelimits]]). */
+  IP_LIMITER?: RateLimit;
   /** Bearer token for /v1/admin/*; a wrangler secret in production. */
   ADMIN_TOKEN?: string;
   /** "1" in local development only (.dev.vars): allows the documented dev token and http webhooks to localhost. */

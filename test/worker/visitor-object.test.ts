@@ -4,11 +4,12 @@ import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { siteStub } from '../../worker/config/config-cache';
 import { visitorStub } from '../../worker/routes/stubs';
 import { LIMITS } from '../../worker/schema/limits';
+import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, profile } from './helpers';
 
-const rows = (aid: string) =>
-  runInDurableObject(visitorStub(env as never, 'demo', aid), (_i: VisitorObject, ctx) => ({
+const rows = (site: string, aid: string) =>
+  runInDurableObject(visitorStub(env as never, site, aid), (_i: VisitorObject, ctx) => ({
     seen: ctx.storage.sql.exec('SELECT count(*) AS n FROM seen').one().n as number,
     timeline: ctx.storage.sql.exec('SELECT count(*) AS n FROM timeline').one().n as number,
     bytes: ctx.storage.sql.databaseSize,
@@ -17,22 +18,24 @@ const rows = (aid: string) =>
 describe('visitor Durable Object', () => {
   it('keeps state bounded however many events one visitor sends', async () => {
     const aid = uid('heavy');
+    const site = 'bounded';
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...DEMO_CONFIG, webhooks: [], rateLimits: { visitorBurst: 100_000 } } });
     const send = async (n: number) => {
       for (let i = 0; i < n; i += 50) {
         const events = Array.from({ length: 50 }, (_, k) => makeEvent({ url: `http://localhost:8787/blog/post-${(i + k) % 7}`, topics: [`t${(i + k) % 30}`] }));
-        expect((await collect(makeBatch(events, { anonymousId: aid }))).status).toBe(200);
+        expect((await collect(makeBatch(events, { site, anonymousId: aid }))).status).toBe(200);
       }
     };
     await send(LIMITS.dedupeWindow);
-    const atWindow = await rows(aid);
+    const atWindow = await rows(site, aid);
     await send(2_000);
-    const after = await rows(aid);
+    const after = await rows(site, aid);
     expect(atWindow.timeline).toBe(LIMITS.timelineCap);
     expect(after.timeline).toBe(LIMITS.timelineCap);
     expect(after.seen).toBe(LIMITS.dedupeWindow);
     // SQLite reuses freed pages: 2,000 more events must not grow storage by more than a few pages.
     expect(after.bytes - atWindow.bytes).toBeLessThanOrEqual(64 * 1024);
-    const p = await profile('demo', aid);
+    const p = await profile(site, aid);
     expect(p.body.eventCount).toBe(LIMITS.dedupeWindow + 2_000);
     expect(p.body.topics.length).toBeLessThanOrEqual(10);
   }, 120_000);

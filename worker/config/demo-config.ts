@@ -15,6 +15,8 @@ export const DEMO_CONFIG: SiteConfigInput = {
   name: 'LeadEdge demo (Acme Analytics)',
   allowedOrigins: ['http://localhost:8787', 'http://127.0.0.1:8787'],
   exposeScore: true,
+  // The demo is walked through by our end-to-end suite in headless Chromium; real sites keep the default.
+  bots: { allowAutomated: true },
   scoring: {
     halfLifeDays: 30,
     behavior: [

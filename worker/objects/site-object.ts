@@ -58,6 +58,10 @@ export class SiteObject extends DurableObject<Env> {
     return this.store.applyNotice(noticeId, stages, at, lead);
   }
 
+  countBots(n: number, at: number) {
+    this.store.addToFunnel('bots', n, at);
+  }
+
   leads(query: LeadQuery) {
     return this.store.leads(query);
   }

@@ -1,9 +1,9 @@
 /** SQLite tables of a site's Durable Object: config versions and funnel counters. */
 import type { SiteConfigInput, Stage } from '../schema/config';
 
-/** Funnel rows: 'visitors' (first beacon), each stage reached, and 'recycled' (sent back to nurture). */
-export type FunnelStage = Stage | 'visitors' | 'recycled';
-export const FUNNEL_STAGES: FunnelStage[] = ['visitors', 'known', 'mql', 'sql', 'sal', 'disqualified', 'recycled'];
+/** Funnel rows: 'visitors' (first beacon), each stage reached, 'recycled' (sent back to nurture) and 'bots' (beacons not scored). */
+export type FunnelStage = Stage | 'visitors' | 'recycled' | 'bots';
+export const FUNNEL_STAGES: FunnelStage[] = ['visitors', 'known', 'mql', 'sql', 'sal', 'disqualified', 'recycled', 'bots'];
 
 /** A lead's row in the site's index: what the leads table shows, as of the last notice. */
 export type LeadSnapshot = {
@@ -102,6 +102,16 @@ export class SiteStore {
     // Notices are retried for at most a few days; older ids cannot come back.
     this.sql.exec('DELETE FROM notices WHERE at < ?', at - 30 * 24 * 3600 * 1000);
     return true;
+  }
+
+  /** Adds to a day's count without a notice id (bot counts are approximate by design). */
+  addToFunnel(stage: FunnelStage, n: number, at: number) {
+    this.sql.exec(
+      'INSERT INTO funnel (day, stage, count) VALUES (?, ?, ?) ON CONFLICT (day, stage) DO UPDATE SET count = count + excluded.count',
+      new Date(at).toISOString().slice(0, 10),
+      stage,
+      n,
+    );
   }
 
   private leadCount: number | null = null;

@@ -3,6 +3,7 @@
  * locks and no lost updates. It loads and saves; the logic lives in pure modules.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { take, type Bucket } from '../abuse/token-bucket';
 import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
@@ -21,7 +22,9 @@ import { OutboxStore } from './outbox-store';
 import { VisitorStore } from './visitor-store';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
-export type IngestResult = { decision: Decision; accepted: number; duplicates: number; transitions: number };
+export type IngestResult =
+  | { decision: Decision; accepted: number; duplicates: number; transitions: number }
+  | { retryAfterMs: number };
 
 /** Test seams: throw at the two moments a crash matters. Never set outside tests. */
 export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void };
@@ -32,6 +35,8 @@ export class VisitorObject extends DurableObject<Env> {
   private state: VisitorState | null;
   private config: SiteConfig | null = null;
   private pumping: Promise<void> | null = null;
+  /** Beacon budget; in memory on purpose (an eviction refills it, which is harmless). */
+  private bucket: Bucket | null = null;
   faults: FaultHooks = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -43,6 +48,9 @@ export class VisitorObject extends DurableObject<Env> {
 
   /** Applies a validated batch exactly once per event id, in one storage transaction. */
   ingest(batch: Batch, config: SiteConfig, meta: IngestMeta): IngestResult {
+    const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
+    this.bucket = limit.bucket;
+    if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
     this.config = config;
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     const seen = this.store.seenIds(batch.events.map((e) => e.id));

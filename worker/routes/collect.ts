@@ -1,19 +1,24 @@
 /** POST /v1/collect: a batch of events in, the visitor's stage and CTA decision out. */
 import { Hono } from 'hono';
-import { loadSiteConfig } from '../config/config-cache';
-import { newVisitorState } from '../visitor/apply-batch';
+import { countBot } from '../abuse/bot-counter';
+import { classifyTraffic } from '../abuse/bots';
+import { ipRateLimit } from '../abuse/ip-limit';
+import { loadSiteConfig, type LoadedConfig } from '../config/config-cache';
 import { decide } from '../decisions/decide';
 import type { Env } from '../env';
 import { ApiError } from '../errors';
-import { readJsonBody, parseWith } from '../http/read-json';
+import { parseWith, readJsonBody } from '../http/read-json';
 import { assertOriginAllowed, publicCors } from '../middleware/public-cors';
-import { BatchSchema } from '../schema/events';
+import type { Batch } from '../schema/events';
 import { LIMITS } from '../schema/limits';
+import type { CollectResponse } from '../schema/responses';
+import { BatchSchema } from '../schema/events';
+import { newVisitorState } from '../visitor/apply-batch';
 import { visitorStub } from './stubs';
 
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
-collectRoutes.use('/v1/collect', publicCors);
+collectRoutes.use('/v1/collect', publicCors, ipRateLimit);
 
 collectRoutes.post('/v1/collect', async (c) => {
   const body = await readJsonBody(c, LIMITS.maxBodyBytes);
@@ -24,20 +29,36 @@ collectRoutes.post('/v1/collect', async (c) => {
 
   if (site.config.privacy.honorGpc && c.req.header('sec-gpc') === '1') {
     // Global Privacy Control: nothing is stored; the page still gets the anonymous decision.
-    const anon = newVisitorState(batch.site, batch.anonymousId, receivedAt);
-    const decision = decide({ anonymousId: batch.anonymousId, stage: 'anonymous', score: 0, aggregates: anon.aggregates }, site.config, receivedAt);
-    return c.json({ ...decision, accepted: 0, duplicates: 0, tracked: false });
+    return c.json(untracked(batch, site, receivedAt, {}));
+  }
+  const traffic = classifyTraffic(c.req.header('user-agent'), batch.context?.automated, site.config.bots.allowAutomated);
+  if (traffic !== 'human') {
+    const flush = countBot(c.env, batch.site, receivedAt);
+    if (flush) c.executionCtx.waitUntil(flush);
+    return c.json(untracked(batch, site, receivedAt, { bot: traffic }));
   }
 
   const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(batch, site.config, {
     receivedAt,
     adminBaseUrl: new URL(c.req.url).origin,
   });
-  return c.json({ ...result.decision, accepted: result.accepted, duplicates: result.duplicates, tracked: true });
+  if ('retryAfterMs' in result) {
+    const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+    throw new ApiError(429, 'rate_limited', `this visitor sends too many beacons; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+  }
+  return c.json({ ...result.decision, accepted: result.accepted, duplicates: result.duplicates, tracked: true } satisfies CollectResponse);
 });
+
+/** The answer for a beacon that is not recorded: the anonymous decision, so the page still renders. */
+function untracked(batch: Batch, site: LoadedConfig, now: number, extra: { bot?: string }) {
+  const anon = newVisitorState(batch.site, batch.anonymousId, now);
+  const decision = decide({ anonymousId: batch.anonymousId, stage: 'anonymous', score: 0, aggregates: anon.aggregates }, site.config, now);
+  return { ...decision, accepted: 0, duplicates: 0, tracked: false, ...extra } satisfies CollectResponse & { bot?: string };
+}
 
 export async function requireSite(env: Env, site: string) {
   const loaded = await loadSiteConfig(env, site);
   if (!loaded) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
   return loaded;
 }
+

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Env } from '../env';
 import { parseWith } from '../http/read-json';
+import { ipRateLimit } from '../abuse/ip-limit';
 import { publicCors } from '../middleware/public-cors';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
@@ -12,7 +13,7 @@ export const DecideQuerySchema = z.object({ site: SiteKeySchema, aid: VisitorIdS
 
 export const decideRoutes = new Hono<{ Bindings: Env }>();
 
-decideRoutes.use('/v1/decide', publicCors);
+decideRoutes.use('/v1/decide', publicCors, ipRateLimit);
 
 decideRoutes.get('/v1/decide', async (c) => {
   const q = parseWith(DecideQuerySchema, c.req.query(), 'invalid_query', 'invalid query');

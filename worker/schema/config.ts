@@ -179,6 +179,23 @@ export const SiteConfigSchema = z
         honorDnt: z.boolean().default(true),
       })
       .default({ honorGpc: true, honorDnt: true }),
+    rateLimits: z
+      .object({
+        /** Beacons one visitor may send at once. Default 60. */
+        visitorBurst: z.number().int().min(1).max(100_000).default(60),
+        /** Beacons per second one visitor may sustain after the burst. Default 1. */
+        visitorPerSecond: z.number().min(0.01).max(10_000).default(1),
+      })
+      .default({ visitorBurst: 60, visitorPerSecond: 1 }),
+    bots: z
+      .object({
+        /**
+         * Score beacons from browser automation (navigator.webdriver, headless user agents). Default
+         * false: they are counted as bots. Known crawlers are never scored.
+         */
+        allowAutomated: z.boolean().default(false),
+      })
+      .default({ allowAutomated: false }),
     scoring: z
       .object({
         /** Behaviour points halve every this many days; 0 turns decay off. Default 30. */
