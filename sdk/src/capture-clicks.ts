@@ -1,0 +1,32 @@
+/** Downloads (links to document/archive files, or marked `data-le-download`) and CTA clicks. */
+import { safe } from './safe';
+
+/**
+ * @example isDownload('https://a.io/files/Report.PDF?v=1', ['pdf']) // true
+ */
+export function isDownload(href: string, extensions: string[]): boolean {
+  try {
+    const u = new URL(href);
+    const ext = /\.([a-z0-9]+)$/i.exec(u.pathname)?.[1];
+    return /^https?:$/.test(u.protocol) && !!ext && extensions.includes(ext.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+export function watchClicks(
+  extensions: string[],
+  on: { download(a: HTMLAnchorElement): void; cta(id: string, el: Element): void },
+): void {
+  const handler = safe((e: MouseEvent) => {
+    const t = e.target instanceof Element ? e.target : null;
+    const cta = t?.closest('[data-le-cta-id]');
+    if (cta) on.cta(cta.getAttribute('data-le-cta-id')!, cta);
+    const a = t?.closest<HTMLAnchorElement>('a[href]');
+    if (a && (a.hasAttribute('data-le-download') || isDownload(a.href, extensions))) on.download(a);
+  });
+  // Capture phase: the page's own handlers cannot hide the click from us. auxclick: middle clicks
+  // (right clicks only open a menu: "Save link as" is not counted).
+  document.addEventListener('click', handler, true);
+  document.addEventListener('auxclick', (e) => e.button === 1 && handler(e), true);
+}

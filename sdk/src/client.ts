@@ -1,0 +1,190 @@
+/**
+ * `createClient`: wires identity, queue, transport, capture and slots into the public API.
+ * Every method is wrapped so nothing ever throws into the host page.
+ */
+import type { EventInput } from '../../worker/schema/events';
+import type { CollectResponse } from '../../worker/schema/responses';
+import { watchClicks } from './capture-clicks';
+import { readForm, watchForms } from './capture-forms';
+import { routeKey, watchRoutes } from './capture-pages';
+import { BATCH_SIZE, BATCH_WAIT_MS, MAX_HIDE_MS, MAX_QUEUE, resolveConfig } from './config';
+import { DEBUG, log, setDebug, warn } from './debug';
+import { isUrgent, pageFields, trackKind, type EventKind } from './events';
+import { createIdentity } from './identity';
+import { uuid } from './ids';
+import { privacyBlocked } from './privacy';
+import { createQueue } from './queue';
+import { safe } from './safe';
+import { cleanProps, cleanTraits } from './sanitize';
+import { fillSlots, hideSlots } from './slots';
+import { webStorage } from './storage';
+import { pageTopics } from './topics';
+import { createTransport } from './transport';
+import type { Decision, LeadEdge, LeadEdgeConfig, Props, Traits } from './types';
+import { VERSION } from './version';
+
+const CONSENT = 'le_consent';
+const MAX_EVENT_CHARS = 16_000;
+
+/**
+ * @example const le = createClient({ site: 'demo', endpoint: 'https://le.example.com' }); le.track('pricing_calculator')
+ */
+export function createClient(input: LeadEdgeConfig): LeadEdge {
+  const cfg = resolveConfig(input);
+  setDebug(cfg.debug);
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
+  const blocked = privacyBlocked(nav.globalPrivacyControl, nav.doNotTrack, cfg);
+  const kv = webStorage(cfg.cookieless ? 'sessionStorage' : 'localStorage');
+  const saved = blocked ? null : kv.get(CONSENT);
+  /** '1' granted, '0' denied (both remembered), '' pending (consent required, not given yet). */
+  let consent = saved === '0' ? '0' : cfg.consent === 'required' && saved !== '1' ? '' : '1';
+  /** Capture at all (held in memory while consent is pending). */
+  const active = () => !blocked && consent !== '0';
+  /** Store and send. */
+  const canStore = () => !blocked && consent === '1';
+  const decisionKey = `le_decision_${cfg.site}`;
+
+  const id = createIdentity(kv, !cfg.cookieless, canStore);
+  const queue = createQueue(cfg.site, MAX_QUEUE, canStore);
+  const listeners = new Set<(d: Decision) => void>();
+  let decision: Decision | null = null;
+  let unhide = () => {};
+  let lastRoute = '';
+  let lastUrl = '';
+
+  const setDecision = (d: Decision, fresh: boolean) => {
+    decision = d;
+    if (fresh && canStore()) kv.set(decisionKey, JSON.stringify(d));
+    // A cached decision shown before the slots are parsed keeps them hidden until they are filled.
+    if (fillSlots(d, cfg.allowHtml) || fresh) unhide();
+    listeners.forEach((cb) => safe(cb)(d));
+  };
+  const onResponse = (res: CollectResponse, aid: string) => {
+    if (res?.visitor && res.ctas && aid === id.aid()) setDecision({ visitor: res.visitor, ctas: res.ctas }, true);
+  };
+  const transport = createTransport(
+    `${cfg.endpoint}/v1/collect`,
+    cfg.site,
+    queue,
+    {
+      userAgent: nav.userAgent.slice(0, 512),
+      locale: nav.language.slice(0, 35),
+      automated: nav.webdriver || undefined,
+      library: { name: 'leadedge', version: VERSION },
+    },
+    canStore,
+    onResponse,
+  );
+
+  function capture(kind: EventKind, props?: Props, near?: Element | null, urgent = isUrgent(kind)): void {
+    if (!active()) return void (DEBUG && log(`not captured (${blocked || 'consent denied'}):`, kind.type));
+    const now = Date.now();
+    const topics = pageTopics(near);
+    const event = {
+      ...kind,
+      id: uuid(),
+      ts: now,
+      ...pageFields(location.href, document.title, lastUrl && kind.type === 'page_view' ? lastUrl : document.referrer),
+      topics,
+      props,
+    } satisfies EventInput;
+    // Far past any real event; one this large could never fit a 64 KiB beacon, so it is not queued.
+    if (JSON.stringify(event).length > MAX_EVENT_CHARS) return void (DEBUG && warn('event too large, dropped', event));
+    DEBUG && log('captured', event);
+    queue.add({ a: id.aid(), s: id.session(now), e: event });
+    if (urgent || queue.items.length >= BATCH_SIZE) void transport.send();
+    else transport.schedule(BATCH_WAIT_MS);
+  }
+
+  const identify = (traits: Traits, near?: Element | null) => {
+    const clean = cleanTraits(traits);
+    if (Object.values(clean).some((v) => v)) capture({ type: 'identify', traits: clean }, undefined, near, false);
+    else DEBUG && warn('identify: no valid traits in', traits);
+  };
+
+  const page = (props?: Props) => {
+    capture({ type: 'page_view' }, cleanProps(props), null, true);
+    lastRoute = routeKey(location.href);
+    lastUrl = location.href;
+  };
+
+  const api: LeadEdge = {
+    page,
+    track(name, props) {
+      const kind = trackKind(name, props);
+      if (kind) capture(kind, cleanProps(props));
+      else DEBUG && warn('track: invalid event name (or cta_click without props.ctaId):', name);
+    },
+    identify: (traits) => identify(traits),
+    consent(state) {
+      if (blocked) return;
+      kv.set(CONSENT, (consent = state === 'granted' ? '1' : '0'));
+      if (canStore()) {
+        id.save();
+        queue.persist();
+        void transport.send();
+      } else {
+        id.erase();
+        queue.clear();
+        kv.del(decisionKey);
+      }
+      DEBUG && log('consent', consent);
+    },
+    onDecision(cb) {
+      listeners.add(cb);
+      if (decision) safe(cb)(decision);
+    },
+    anonymousId: () => (active() ? id.aid() : ''),
+    reset() {
+      id.reset();
+      kv.del(decisionKey);
+      decision = null;
+    },
+  };
+  for (const k of Object.keys(api) as (keyof LeadEdge)[]) (api as Record<string, unknown>)[k] = safe(api[k] as () => unknown);
+
+  if (blocked) {
+    DEBUG && log(`${blocked} is on: nothing is stored or sent`);
+    return api;
+  }
+
+  // A cached decision is shown at once (no flicker); the answer to this page's beacon replaces it.
+  if (cfg.hideUntilDecided) unhide = hideSlots(MAX_HIDE_MS);
+  try {
+    const cached = JSON.parse(kv.get(decisionKey) ?? 'null') as Decision | null;
+    if (cached?.ctas) {
+      setDecision(cached, false);
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => decision && setDecision(decision, false));
+    }
+  } catch {
+    /* a corrupt cache is ignored */
+  }
+
+  if (canStore()) id.save();
+  void queue.restore().then((n) => {
+    if (n) {
+      DEBUG && log(`restored ${n} event(s) from earlier pages`);
+      void transport.send();
+    }
+  });
+  const hidden = safe(() => transport.beacon());
+  addEventListener('pagehide', hidden);
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && hidden());
+
+  watchClicks(cfg.downloadExtensions, {
+    download: (a) => capture({ type: 'download' }, { href: a.href.slice(0, 500) }, a),
+    cta: (ctaId, el) => capture({ type: 'cta_click', ctaId: ctaId.slice(0, 128) }, { slot: el.getAttribute('data-le-slot') }, el),
+  });
+  watchForms((form, kind) => {
+    identify(readForm(form) as Traits, form);
+    const k = trackKind(kind);
+    const props = cleanProps({ form: form.id || form.getAttribute('name') });
+    if (k) capture(k, props, form, true);
+    else void transport.send();
+  });
+  if (cfg.autoPageViews) {
+    page();
+    watchRoutes(safe(() => routeKey(location.href) !== lastRoute && page()));
+  }
+  return api;
+}
