@@ -1,0 +1,137 @@
+/** Delivery and privacy in real Chromium against the real Worker: offline queue, stub replay, GPC, consent, the npm build. */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness';
+
+type Api = { track(n: string, p?: object): void; consent(s: string): void; anonymousId(): string };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ site: 'e2e-delivery' });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Beacons the page sent to the Worker, as seen by the browser. */
+function collectRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(`${h.workerUrl}/v1/`)) seen.push(r.url());
+  });
+  return seen;
+}
+
+const queued = (page: Page, site: string) =>
+  page.evaluate(
+    (key) =>
+      new Promise<number>((ok) => {
+        const open = indexedDB.open('leadedge');
+        open.onsuccess = () => {
+          const get = open.result.transaction('queue', 'readonly').objectStore('queue').get(key);
+          get.onsuccess = () => ok((get.result as unknown[] | undefined)?.length ?? 0);
+        };
+      }),
+    site,
+  );
+
+describe('delivery', () => {
+  it('events captured while the endpoint is unreachable arrive after the tab is closed and the site is opened again', async () => {
+    const context = await h.newContext();
+    const first = await context.newPage();
+    await first.goto(`${h.siteUrl}/page.html`);
+    const aid = await h.anonymousId(first);
+    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
+
+    await context.setOffline(true);
+    await first.evaluate(() => {
+      const le = (window as unknown as { leadedge: Api }).leadedge;
+      le.track('offline_one', { n: 1 });
+      le.track('offline_two', { n: 2 });
+      le.track('demo_request'); // urgent: tried at once, fails, stays queued
+    });
+    await expect.poll(() => queued(first, h.site), { timeout: 5000 }).toBe(3);
+    await first.close({ runBeforeUnload: true });
+    expect((await h.visitor(aid))!.eventCount).toBe(1);
+
+    await context.setOffline(false);
+    const second = await context.newPage();
+    await second.goto(`${h.siteUrl}/next.html`); // no SDK: nothing is re-sent yet
+    await second.goto(`${h.siteUrl}/page.html`);
+    expect(await h.anonymousId(second)).toBe(aid);
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 2 && x.counts.demo_request === 1 && x.counts.offline_two === 1);
+    expect(v.counts).toMatchObject({ offline_one: 1, offline_two: 1 });
+    expect(v.eventCount).toBe(5);
+    await expect.poll(() => queued(second, h.site), { timeout: 5000 }).toBe(0);
+  });
+
+  it('calls queued by the snippet stub before the script loads are replayed in order', async () => {
+    const page = await h.newPage('stub.html');
+    const aid = await h.anonymousId(page);
+    const v = await h.waitForVisitor(aid, (x) => x.counts.stub_second === 1 && x.counts.identify === 1);
+    const order = [...v.timeline].reverse().map((e) => e.name ?? e.type);
+    expect(order).toEqual(['page_view', 'identify', 'stub_first', 'stub_second']);
+    expect(v.traits).toMatchObject({ email: 'stub@acme.io', company: 'Acme' });
+    await page.waitForFunction(() => (window as { __decisions?: unknown[] }).__decisions?.length);
+  });
+
+  it('Global Privacy Control blocks sending and storing', async () => {
+    const context = await h.newContext();
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+    const page = await context.newPage();
+    const beacons = collectRequests(page);
+    await page.goto(`${h.siteUrl}/page.html`);
+    expect(await h.anonymousId(page)).toBe('');
+    await page.evaluate(() => {
+      const le = (window as unknown as { leadedge: Api }).leadedge;
+      le.track('should_not_leave');
+      document.getElementById('marked')!.click();
+    });
+    await page.waitForTimeout(2500); // past the batch wait
+    await page.goto(`${h.siteUrl}/next.html`); // page hide: no beacon either
+    expect(beacons).toEqual([]);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('le_aid');
+  });
+
+  it('with data-respect-gpc="false" the SDK sends, and the Worker honours Sec-GPC: nothing stored', async () => {
+    const page = await (await h.newContext({ extraHTTPHeaders: { 'Sec-GPC': '1' } })).newPage();
+    const answer = page.waitForResponse((r) => r.url() === `${h.workerUrl}/v1/collect`);
+    await page.goto(`${h.siteUrl}/gpc-off.html`);
+    const res = await answer;
+    expect(res.status()).toBe(200);
+    expect(await res.json()).toMatchObject({ tracked: false, accepted: 0 });
+    expect(await h.visitor(await h.anonymousId(page))).toBeNull();
+  });
+
+  it('consent mode stores and sends nothing until consent("granted"), then sends what was held', async () => {
+    const context = await h.newContext();
+    const page = await context.newPage();
+    const beacons = collectRequests(page);
+    await page.goto(`${h.siteUrl}/consent.html`);
+    const aid = await h.anonymousId(page);
+    await page.evaluate(() => (window as unknown as { leadedge: Api }).leadedge.track('before_consent'));
+    await page.waitForTimeout(2500);
+    expect(beacons).toEqual([]);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('le_aid');
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+
+    await page.evaluate(() => (window as unknown as { leadedge: Api }).leadedge.consent('granted'));
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 1 && x.counts.before_consent === 1);
+    expect(v.eventCount).toBe(2);
+    expect((await context.cookies()).find((c) => c.name === 'le_aid')?.value).toBe(aid);
+  });
+
+  it('the script tag adds exactly one global', async () => {
+    const page = await h.newPage('globals.html');
+    expect(await page.evaluate(() => (window as { __added?: string[] }).__added)).toEqual(['leadedge']);
+  });
+
+  it('the ESM build works in the browser (import { createClient }) without a global', async () => {
+    const page = await h.newPage('esm.html');
+    await page.waitForFunction(() => 'leadedgeEsm' in window);
+    const aid = await page.evaluate(() => (window as unknown as { leadedgeEsm: Api }).leadedgeEsm.anonymousId());
+    expect(await page.evaluate(() => 'leadedge' in window)).toBe(false);
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 1 && x.counts.esm_loaded === 1);
+    expect(v.timeline.find((e) => e.type === 'track')).toMatchObject({ name: 'esm_loaded', props: { via: 'import' } });
+  });
+});
