@@ -5,18 +5,25 @@
 import { DurableObject } from 'cloudflare:workers';
 import { DEMO_CONFIG } from '../config/demo-config';
 import type { Env } from '../env';
-import type { SiteConfigInput } from '../schema/config';
+import { calibrate, type CalibrationResult } from '../calibration/calibrate';
+import { CalibrationError, type CalibrateOptions } from '../calibration/options';
+import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
+import { maskDocument } from '../config/secrets';
+import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
+import { TrainingStore } from './training-store';
 
 /** Sites whose config is embedded in the Worker and seeded on first use. */
 const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 
 export class SiteObject extends DurableObject<Env> {
   private readonly store: SiteStore;
+  private readonly training: TrainingStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SiteStore(ctx.storage.sql);
+    this.training = new TrainingStore(ctx.storage.sql);
   }
 
   /** The current config document, seeding an embedded default; null for an unknown site. */
@@ -53,9 +60,13 @@ export class SiteObject extends DurableObject<Env> {
     return this.store.version(version);
   }
 
-  /** A visitor object reports stages reached and its index row (at least once; the id makes repeats harmless). */
-  recordNotice(noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null): boolean {
-    return this.store.applyNotice(noticeId, stages, at, lead);
+  /** A visitor object reports stages reached, its index row and any training label (at least once; the id makes repeats harmless). */
+  recordNotice(noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate): boolean {
+    return this.ctx.storage.transactionSync(() => {
+      const applied = this.store.applyNotice(noticeId, stages, at, lead);
+      if (applied && training) this.training.apply(training);
+      return applied;
+    });
   }
 
   countBots(n: number, at: number) {
@@ -67,7 +78,33 @@ export class SiteObject extends DurableObject<Env> {
   }
 
   forgetLead(id: string): boolean {
-    return this.store.forgetLead(id);
+    const labelled = this.training.forget(id);
+    return this.store.forgetLead(id) || labelled;
+  }
+
+  importTraining(rows: TrainingRow[]): number {
+    return this.ctx.storage.transactionSync(() => this.training.importRows(rows));
+  }
+
+  trainingSummary() {
+    return this.training.summary();
+  }
+
+  clearTraining(origin?: RowOrigin): number {
+    return this.training.clear(origin);
+  }
+
+  /** Fits on the site's labelled leads against its current config (worker/calibration). */
+  calibrate(site: string, options: CalibrateOptions): { ok: true; version: number; result: CalibrationResult } | { ok: false; code: string; message: string } {
+    const current = this.getConfig(site);
+    const resolved = current ? resolveConfig(current.document) : null;
+    if (!current || !resolved?.ok) return { ok: false, code: 'unknown_site', message: `no site with key "${site}"` };
+    try {
+      return { ok: true, version: current.version, result: calibrate(this.training.all(), maskDocument(current.document), resolved.config, options) };
+    } catch (e) {
+      if (e instanceof CalibrationError) return { ok: false, code: e.code, message: e.message };
+      throw e;
+    }
   }
 
   funnel(fromDay: string, toDay: string) {

@@ -4,6 +4,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { take, type Bucket } from '../abuse/token-bucket';
+import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/labels';
+import type { TrainingUpdate } from '../calibration/training-row';
 import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
@@ -88,8 +90,19 @@ export class VisitorObject extends DurableObject<Env> {
       demoRequests: [],
       seenIds: [],
       verdict: { ...outcome.verdict, funnelStage: outcome.funnelStage },
+      training: verdictLabel(this.state, input, config, meta.receivedAt),
     });
     return { ok: true, stage: outcome.state.stage, verdict: outcome.verdict };
+  }
+
+  /** Records a won/lost outcome as the lead's training label (sent to the site object through the outbox). */
+  outcome(input: OutcomeInput, config: SiteConfig, meta: IngestMeta): { ok: true; stage: Stage } | { ok: false; status: 404 | 409; message: string } {
+    if (!this.state) return { ok: false, status: 404, message: 'no such visitor' };
+    const label = outcomeLabel(this.state, input, config, meta.receivedAt);
+    if (!label.ok) return { ok: false, status: 409, message: label.message };
+    this.config = config;
+    this.commit(this.state, config, meta, { isNewVisitor: false, timeline: [], transitions: [], demoRequests: [], seenIds: [], training: label.update });
+    return { ok: true, stage: this.state.stage };
   }
 
   /**
@@ -107,6 +120,7 @@ export class VisitorObject extends DurableObject<Env> {
       demoRequests: TimelineEntry[];
       seenIds: string[];
       verdict?: PlanInput['verdict'];
+      training?: TrainingUpdate;
     },
   ) {
     const now = meta.receivedAt;
@@ -134,6 +148,7 @@ export class VisitorObject extends DurableObject<Env> {
         verdict: change.verdict,
         lead,
         refreshIndex,
+        training: change.training,
       },
       config,
       () => crypto.randomUUID(),
@@ -235,7 +250,7 @@ export class VisitorObject extends DurableObject<Env> {
       dev: isDev(this.env),
       notifySite: async (row) => {
         const notice = JSON.parse(row.payload) as SiteNotice;
-        await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead);
+        await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training);
       },
       disableEndpoint: async (endpointId) => {
         await siteStub(this.env, site).disableWebhook(endpointId);

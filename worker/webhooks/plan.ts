@@ -7,11 +7,12 @@ import type { SiteConfig, WebhookEventType } from '../schema/config';
 import { stagesReached } from '../scoring/stages';
 import type { FunnelStage, LeadSnapshot } from '../objects/site-store';
 import type { OutboxRow } from '../objects/outbox-store';
+import type { TrainingUpdate } from '../calibration/training-row';
 import { buildPayload, type PayloadInput, type Verdict } from './payload';
 
 export type PlannedRow = Pick<OutboxRow, 'id' | 'kind' | 'target' | 'eventType' | 'payload' | 'createdAt' | 'nextAt'>;
-/** What the site object learns: stages reached (funnel) and the lead's current index row. */
-export type SiteNotice = { stages: FunnelStage[]; at: number; lead: LeadSnapshot | null };
+/** What the site object learns: stages reached (funnel), the lead's current index row, and a training label (verdicts, outcomes). */
+export type SiteNotice = { stages: FunnelStage[]; at: number; lead: LeadSnapshot | null; training?: TrainingUpdate };
 
 type Base = Omit<PayloadInput, 'type' | 'previousStage' | 'stage' | 'trigger' | 'verdict'>;
 
@@ -28,6 +29,8 @@ export type PlanInput = {
   lead: LeadSnapshot | null;
   /** Send the index row even without a transition (periodic refresh of score and last seen). */
   refreshIndex: boolean;
+  /** A verdict or an outcome labels the lead for calibration (worker/calibration). */
+  training?: TrainingUpdate;
 };
 
 export function planOutbox(input: PlanInput, config: SiteConfig, newId: () => string): PlannedRow[] {
@@ -59,8 +62,8 @@ export function planOutbox(input: PlanInput, config: SiteConfig, newId: () => st
   for (const trigger of input.demoRequests) {
     webhook('lead.demo_requested', { stage: input.stage, previousStage: null, trigger });
   }
-  if (stages.length > 0 || (input.refreshIndex && input.lead)) {
-    const notice: SiteNotice = { stages, at, lead: input.lead };
+  if (stages.length > 0 || (input.refreshIndex && input.lead) || input.training) {
+    const notice: SiteNotice = { stages, at, lead: input.lead, ...(input.training ? { training: input.training } : {}) };
     rows.push({ id: `ntc_${newId()}`, kind: 'site', target: 'site', eventType: 'notice', payload: JSON.stringify(notice), createdAt: at, nextAt: at });
   }
   return rows;
