@@ -38,3 +38,9 @@ export function toBatches(items: Item[], site: string, context: Context, sentAt:
   close();
   return batches;
 }
+
+/**
+ * Keeps the newest `max` items.
+ * @example bounded([1, 2, 3], 2) // [2, 3]
+ */
+export const bounded = <T>(list: T[], max: number): T[] => list.slice(Math.max(0, list.length - max));

@@ -1,18 +1,6 @@
 /** Downloads (links to document/archive files, or marked `data-le-download`) and CTA clicks. */
 import { safe } from './safe';
-
-/**
- * @example isDownload('https://a.io/files/Report.PDF?v=1', ['pdf']) // true
- */
-export function isDownload(href: string, extensions: string[]): boolean {
-  try {
-    const u = new URL(href);
-    const ext = /\.([a-z0-9]+)$/i.exec(u.pathname)?.[1];
-    return /^https?:$/.test(u.protocol) && !!ext && extensions.includes(ext.toLowerCase());
-  } catch {
-    return false;
-  }
-}
+import { isDownload } from './urls';
 
 export function watchClicks(
   extensions: string[],

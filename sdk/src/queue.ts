@@ -4,14 +4,8 @@
  * past `max`, the oldest are dropped and counted.
  */
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
-import type { Item } from './batch';
+import { bounded, type Item } from './batch';
 import { DEBUG, warn } from './debug';
-
-/**
- * Keeps the newest `max` items.
- * @example bounded([1, 2, 3], 2) // [2, 3]
- */
-export const bounded = <T>(list: T[], max: number): T[] => list.slice(Math.max(0, list.length - max));
 
 export type Queue = ReturnType<typeof createQueue>;
 

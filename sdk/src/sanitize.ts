@@ -48,8 +48,10 @@ export function cleanTraits(input: unknown): Traits {
   for (const [k, max] of Object.entries(TRAIT_MAX)) {
     let v = t[k];
     if (typeof v === 'string') v = v.trim().slice(0, max);
+    // Text traits must be strings; companySize may be a whole number (or a range such as "51-200").
     if (k === 'companySize' && /^\d{1,7}$/.test(String(v))) v = +String(v);
-    if (v && (typeof v === 'string' || typeof v === 'number')) out[k] = v;
+    else if (typeof v !== 'string') continue;
+    if (v !== '') out[k] = v;
   }
   if (!EMAIL.test(String(out.email))) delete out.email;
   const custom = cleanProps(t.custom, false, LIMITS.maxCustomTraits);

@@ -3,20 +3,7 @@
  * only http(s)), and the optional hide-until-decided style with its hard timeout.
  */
 import type { Cta, Decision } from './types';
-
-/**
- * The CTA link resolved against the page, or '' unless it is http(s).
- * @example safeHref('/pricing', 'https://a.io/blog/x') // 'https://a.io/pricing'
- * @example safeHref('javascript:alert(1)', 'https://a.io/') // ''
- */
-export function safeHref(href: string | undefined, base: string): string {
-  try {
-    const u = new URL(href!, base);
-    return href && /^https?:$/.test(u.protocol) ? u.href : '';
-  } catch {
-    return '';
-  }
-}
+import { safeHref } from './urls';
 
 function fill(el: HTMLElement, cta: Cta, allowHtml: boolean): void {
   const href = safeHref(cta.href, location.href);

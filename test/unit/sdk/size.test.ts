@@ -1,0 +1,19 @@
+/** The size budget of the script tag is a test: at most 5 KB (5120 B) minified + gzip (level 9). */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+const BUNDLE = 'dist/sdk/leadedge.js';
+const BUDGET = 5120;
+
+describe('SDK size', () => {
+  it(`the IIFE is at most ${BUDGET} B min+gzip, with no debug strings`, () => {
+    if (!existsSync(BUNDLE)) expect(spawnSync(process.execPath, ['scripts/build-sdk.mjs'], { stdio: 'inherit' }).status).toBe(0);
+    const code = readFileSync(BUNDLE);
+    const gzip = gzipSync(code, { level: 9 }).length;
+    console.log(`sdk size: ${code.length} B min, ${gzip} B gzip, ${brotliCompressSync(code).length} B brotli`);
+    expect(gzip).toBeLessThanOrEqual(BUDGET);
+    expect(code.toString()).not.toMatch(/console\.|\[leadedge\]/);
+  });
+});
