@@ -51,15 +51,30 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/** A browser's user agent: server-side beacons from Node's fetch would be classified as a crawler. */
+const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+
+/** Sends a batch the way a server-side integration would (no Origin header). */
 async function collect(site: string, anonymousId: string, events: LeadEvent[]) {
   const res = await fetch(`${h.workerUrl}/v1/collect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'user-agent': BROWSER_UA },
     body: JSON.stringify(makeBatch(events, { site, anonymousId })),
   });
   expect(res.status).toBe(200);
-  return (await res.json()) as { visitor: { id: string; stage: string; score?: number } };
+  const body = (await res.json()) as { visitor: { id: string; stage: string; score?: number }; tracked: boolean };
+  expect(body.tracked).toBe(true);
+  return body;
 }
+
+/** The demo journey's events as the SDK on the demo site would send them (with page titles). */
+const onSite = {
+  download: () => ({ ...journey.download(), title: 'The analytics playbook (free ebook)' }),
+  webinar: () => ({ ...journey.webinar(), title: 'Live webinar: analytics that sales trusts' }),
+  pricing: () => ({ ...journey.pricing(), path: '/pricing', title: 'Pricing' }),
+  demo: () => ({ ...journey.demo(), title: 'Book a demo' }),
+  article: () => makeEvent({ type: 'page_view', url: 'http://localhost:8787/blog/finding-buyers', path: '/blog/finding-buyers', title: 'Finding buyers in your website traffic', topics: ['analytics'] }),
+};
 
 const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 const slotText = (page: Page, slot: string) => page.locator(`[data-le-slot="${slot}"]`).first().textContent();
@@ -144,16 +159,12 @@ describe('marketer view', () => {
     { aid: 'e2e-ben', traits: { name: 'Ben Carter', email: 'ben@globex.com', company: 'Globex', title: 'Head of Growth', companySize: 240 }, events: ['download', 'webinar', 'demo'] },
     { aid: 'e2e-chloe', traits: { name: 'Chloé Martin', email: 'chloe@initech.io', company: 'Initech', title: 'Marketing Manager' }, events: ['download'] },
     { aid: 'e2e-dev', traits: { name: 'Dev Patel', email: 'dev@hooli.com', company: 'Hooli', title: 'Director of Demand Generation', companySize: 800 }, events: ['webinar', 'download', 'demo'] },
-    { aid: 'e2e-emma', traits: { name: 'Emma Rossi', email: 'emma.rossi@gmail.com', title: 'Student' }, events: ['download'] },
+    { aid: 'e2e-emma', traits: { name: 'Emma Rossi', email: 'emma.rossi@gmail.com', company: 'University of Porto', title: 'Student' }, events: ['download'] },
   ] as const;
 
   beforeAll(async () => {
     for (const lead of LEADS) {
-      const events = [
-        makeEvent({ type: 'page_view', url: `${h.workerUrl}/blog/finding-buyers`, path: '/blog/finding-buyers', title: 'Finding buyers in your website traffic', topics: ['analytics'] }),
-        journey.identify(lead.traits),
-        ...lead.events.map((e) => journey[e]()),
-      ];
+      const events = [onSite.article(), journey.identify(lead.traits), ...lead.events.map((e) => onSite[e]())];
       // One second apart, so "newest first" has one answer.
       const start = Date.now() - events.length * 1000;
       await collect(VIEWS_SITE, lead.aid, events.map((e, i) => ({ ...e, ts: start + i * 1000 })));
@@ -222,7 +233,7 @@ describe('marketer view', () => {
       return page.locator('#deliveries tbody[data-status="delivered"]').count();
     }, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.textContent('#deliveries')).toContain('lead.mql');
-    await shot(page, 'admin-visitor');
+    await shot(page, 'admin-visitor', true);
   });
 
   it('the funnel shows visitors, known, MQL, SQL and SAL for the period, and the MQL-to-SQL rate', async () => {
@@ -288,8 +299,8 @@ describe('marketer view', () => {
 
 describe('sales inbox', () => {
   it('shows a demo request within a second, once per click, and Accept makes the lead SAL', async () => {
-    await collect('demo', 'e2e-inbox-ana', [journey.identify({ email: 'ana@northwind.io', name: 'Ana Lima', company: 'Northwind', title: 'VP Marketing' }), journey.download(), journey.webinar()]);
-    await collect('demo', 'e2e-inbox-raj', [journey.identify({ email: 'raj@umbrella.io', name: 'Raj Singh', company: 'Umbrella', title: 'Head of Marketing Ops', companySize: '50-199' }), journey.download(), journey.webinar(), journey.pricing()]);
+    await collect('demo', 'e2e-inbox-ana', [onSite.article(), journey.identify({ email: 'ana@northwind.io', name: 'Ana Lima', company: 'Northwind', title: 'VP Marketing' }), onSite.download(), onSite.webinar()]);
+    await collect('demo', 'e2e-inbox-raj', [journey.identify({ email: 'raj@umbrella.io', name: 'Raj Singh', company: 'Umbrella', title: 'Head of Marketing Ops', companySize: '50-199' }), onSite.download(), onSite.webinar(), onSite.pricing()]);
     await waitFor('the lead.mql alerts', async () => receiver.alerts.filter((a) => a.payload.type === 'lead.mql').length >= 2);
 
     const page = await (await adminContext()).newPage();
@@ -299,7 +310,7 @@ describe('sales inbox', () => {
     await page.locator('.alert[data-visitor="e2e-inbox-raj"]').waitFor();
 
     const started = Date.now();
-    await collect('demo', 'e2e-inbox-ana', [journey.demo()]);
+    await collect('demo', 'e2e-inbox-ana', [onSite.demo()]);
     const card = page.locator('.alert[data-visitor="e2e-inbox-ana"]');
     await card.locator('.type-demo_requested').waitFor({ timeout: 5000 });
     const elapsed = Date.now() - started;
@@ -326,12 +337,12 @@ describe('sales inbox', () => {
   });
 
   it('Reject with a reason disqualifies the lead, or recycles it to nurture (back to MQL)', async () => {
-    await collect('demo', 'e2e-inbox-kim', [journey.identify({ email: 'kim@initech.io', name: 'Kim Lee', company: 'Initech', title: 'VP Sales' }), journey.download(), journey.webinar(), journey.demo()]);
+    await collect('demo', 'e2e-inbox-kim', [journey.identify({ email: 'kim@initech.io', name: 'Kim Lee', company: 'Initech', title: 'VP Sales' }), onSite.download(), onSite.webinar(), onSite.demo()]);
     const page = await (await adminContext()).newPage();
     await page.goto(`${h.workerUrl}/admin/inbox/?receiver=${encodeURIComponent(receiver.url)}`);
     for (const [aid, action, stage] of [['e2e-inbox-raj', 'disqualify', 'disqualified'], ['e2e-inbox-kim', 'recycle', 'mql']] as const) {
       const card = page.locator(`.alert[data-visitor="${aid}"]`);
-      await card.locator('button:has-text("Reject")').click();
+      await card.locator('button:has-text("Reject…")').click();
       await card.locator('input[name=reason]').fill('No budget this year');
       await card.locator(`input[name=action][value=${action}]`).check();
       await card.locator('button:has-text("Reject lead")').click();
