@@ -4,6 +4,7 @@ import type { Env } from './env';
 import { ApiError, errorResponse } from './errors';
 import { adminAuth } from './middleware/admin-auth';
 import { adminRoutes } from './routes/admin';
+import { adminCalibrationRoutes } from './routes/admin-calibration';
 import { adminLeadRoutes } from './routes/admin-leads';
 import { collectRoutes } from './routes/collect';
 import { decideRoutes } from './routes/decide';
@@ -21,6 +22,7 @@ app.route('/', sdkRoutes);
 app.route('/', openApiRoutes);
 app.route('/', adminRoutes);
 app.route('/', adminLeadRoutes);
+app.route('/', adminCalibrationRoutes);
 
 app.get('/v1/health', (c) => c.json({ ok: true }));
 

@@ -7,6 +7,10 @@ import { BatchSchema } from '../schema/events';
 import { CollectResponseSchema, DecisionSchema, ErrorSchema } from '../schema/responses';
 import { VerdictInputSchema } from '../visitor/verdict';
 import { FunnelQuerySchema, LeadsQuerySchema } from './admin-leads';
+import { ImportBodySchema } from '../calibration/import-rows';
+import { OutcomeInputSchema } from '../calibration/labels';
+import { CalibrateOptionsSchema } from '../calibration/options';
+import { ClearTrainingQuerySchema } from './admin-calibration';
 
 const json = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -54,6 +58,9 @@ export function openApiDocument(): Record<string, unknown> {
         CollectResponse: json(CollectResponseSchema, 'output'),
         Error: json(ErrorSchema, 'output'),
         Verdict: json(VerdictInputSchema, 'input'),
+        Outcome: json(OutcomeInputSchema, 'input'),
+        TrainingImport: json(ImportBodySchema, 'input'),
+        CalibrateOptions: json(CalibrateOptionsSchema, 'input'),
       },
     },
     paths: {
@@ -115,10 +122,39 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: '{ visitor: { id, stage }, verdict }' }, '409': { description: 'Not a lead (anonymous)' }, ...errors },
         },
       },
+      ...calibrationPaths({ site, aid, admin, errors, ref, queryParams }),
       '/sdk.js': { get: { summary: 'The browser SDK (IIFE)', responses: { '200': { description: 'JavaScript' }, '304': { description: 'Not modified' } } } },
     },
   };
   return cached;
+}
+
+/** Learning from outcomes (routes/admin-calibration.ts). */
+function calibrationPaths(p: { site: object; aid: object; admin: object[]; errors: object; ref: (name: string) => object; queryParams: (s: z.ZodObject) => object[] }) {
+  const { site, aid, admin, errors, ref } = p;
+  const jsonBody = (name: string, required = true) => ({ required, content: { 'application/json': { schema: ref(name) } } });
+  const unprocessable = { '422': { description: 'The labelled leads cannot support a calibration (too_few_rows, single_class, too_few_per_class, no_signal)', content: { 'application/json': { schema: ref('Error') } } } };
+  return {
+    '/v1/admin/sites/{site}/visitors/{aid}/outcome': {
+      post: { summary: "A lead's outcome (won or lost): its training label for calibration", security: admin, parameters: [site, aid], requestBody: jsonBody('Outcome'), responses: { '200': { description: '{ visitor: { id, stage }, outcome, label }' }, '409': { description: 'Not a lead (anonymous)' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/training': {
+      get: { summary: 'Labelled leads kept for calibration: count by source and origin, cap, oldest and newest', security: admin, parameters: [site], responses: { '200': { description: '{ site, rows, cap, bySource, byOrigin, oldest, newest }' }, ...errors } },
+      delete: { summary: 'Forget labelled leads (all, or one origin: live or import)', security: admin, parameters: [site, ...p.queryParams(ClearTrainingQuerySchema)], responses: { '200': { description: '{ site, removed }' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/training/import': {
+      post: { summary: 'Import historical leads (1-500 per request; `npm run import` maps a CSV)', security: admin, parameters: [site], requestBody: jsonBody('TrainingImport'), responses: { '200': { description: '{ site, imported, training }' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/calibrate': {
+      post: {
+        summary: 'Fit points per rule on labelled leads; held-out AUC and log-loss for the current and the proposed config, thresholds for a target precision, and `proposal`, a config document PUT accepts as is (nothing is applied)',
+        security: admin,
+        parameters: [site],
+        requestBody: jsonBody('CalibrateOptions', false),
+        responses: { '200': { description: '{ site, basedOnVersion, rows, settings, evaluation: { current, proposed }, rules, thresholds, model, notes, proposal }' }, ...unprocessable, ...errors },
+      },
+    },
+  };
 }
 
 export const openApiRoutes = new Hono<{ Bindings: Env }>();

@@ -1,0 +1,80 @@
+/**
+ * Learning from outcomes: label leads (won/lost), import history, look at the training rows, and
+ * calibrate (a proposed config the marketer reviews; nothing changes until it is PUT).
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { siteStub } from '../config/config-cache';
+import type { Env } from '../env';
+import { ApiError } from '../errors';
+import { parseWith, readJsonBody } from '../http/read-json';
+import { ImportBodySchema, IMPORT_BODY_MAX_BYTES, importedRow } from '../calibration/import-rows';
+import { OutcomeInputSchema } from '../calibration/labels';
+import { CalibrateOptionsSchema } from '../calibration/options';
+import type { TrainingSummary } from '../objects/training-store';
+import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
+import { requireSite } from './collect';
+import { visitorStub } from './stubs';
+
+export const adminCalibrationRoutes = new Hono<{ Bindings: Env }>();
+
+const SiteParam = z.object({ site: SiteKeySchema });
+const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(schema, value, 'invalid_path', 'invalid path');
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const summaryJson = (s: TrainingSummary) => ({ ...s, oldest: iso(s.oldest), newest: iso(s.newest) });
+
+adminCalibrationRoutes.post('/v1/admin/sites/:site/visitors/:aid/outcome', async (c) => {
+  const { site, aid } = params(SiteParam.extend({ aid: VisitorIdSchema }), c.req.param());
+  const input = parseWith(OutcomeInputSchema, await readJsonBody(c, 4096), 'invalid_outcome', 'invalid outcome');
+  const loaded = await requireSite(c.env, site);
+  const at = Date.now();
+  const result = await visitorStub(c.env, site, aid).outcome(input, loaded.config, { receivedAt: at, adminBaseUrl: new URL(c.req.url).origin });
+  if (!result.ok) {
+    throw result.status === 404 ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`) : new ApiError(409, 'not_a_lead', result.message);
+  }
+  return c.json({ visitor: { id: aid, stage: result.stage }, outcome: { outcome: input.outcome, at: iso(at) }, label: input.outcome === 'won' ? 'positive' : 'negative' });
+});
+
+adminCalibrationRoutes.get('/v1/admin/sites/:site/training', async (c) => {
+  const { site } = params(SiteParam, c.req.param());
+  await requireSite(c.env, site);
+  return c.json({ site, ...summaryJson(await siteStub(c.env, site).trainingSummary()) });
+});
+
+adminCalibrationRoutes.post('/v1/admin/sites/:site/training/import', async (c) => {
+  const { site } = params(SiteParam, c.req.param());
+  const body = parseWith(ImportBodySchema, await readJsonBody(c, IMPORT_BODY_MAX_BYTES), 'invalid_import', 'invalid import');
+  await requireSite(c.env, site);
+  const now = Date.now();
+  const stub = siteStub(c.env, site);
+  const imported = await stub.importTraining(body.rows.map((r) => importedRow(r, now)));
+  return c.json({ site, imported, training: summaryJson(await stub.trainingSummary()) });
+});
+
+export const ClearTrainingQuerySchema = z.object({ origin: z.enum(['live', 'import']).optional() }).strict();
+
+adminCalibrationRoutes.delete('/v1/admin/sites/:site/training', async (c) => {
+  const { site } = params(SiteParam, c.req.param());
+  const q = parseWith(ClearTrainingQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
+  await requireSite(c.env, site);
+  return c.json({ site, removed: await siteStub(c.env, site).clearTraining(q.origin) });
+});
+
+adminCalibrationRoutes.post('/v1/admin/sites/:site/calibrate', async (c) => {
+  const { site } = params(SiteParam, c.req.param());
+  const options = parseWith(CalibrateOptionsSchema, await optionalJsonBody(c), 'invalid_options', 'invalid calibration options');
+  await requireSite(c.env, site);
+  const out = await siteStub(c.env, site).calibrate(site, options);
+  if (!out.ok) throw new ApiError(out.code === 'unknown_site' ? 404 : 422, out.code, out.message);
+  return c.json({ site, basedOnVersion: out.version, ...out.result });
+});
+
+/** An empty body means "all defaults". */
+async function optionalJsonBody(c: Context): Promise<unknown> {
+  try {
+    return await readJsonBody(c, 4096);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'empty_body') return {};
+    throw e;
+  }
+}
