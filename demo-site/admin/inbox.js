@@ -1,0 +1,160 @@
+// The sales inbox: handoff alerts from the webhook receiver (GET /alerts, then live over
+// server-sent events from /alerts/stream), one card per lead, newest first, with verdict buttons.
+//   /admin/inbox/?receiver=http://127.0.0.1:8788   (the default; the receiver allows any origin)
+import { api, getToken } from './api.js';
+import { fmtAgo, h, notice } from './dom.js';
+import { leadCard } from './inbox-card.js';
+import { tokenDialog } from './token-dialog.js';
+
+const RECEIVER = receiverUrl(new URLSearchParams(location.search).get('receiver'));
+const list = document.getElementById('alerts');
+const live = document.getElementById('live');
+const status = document.getElementById('inbox-status');
+const summary = document.getElementById('inbox-summary');
+const baseTitle = document.title;
+
+const seen = new Set();
+/** `${site}|${visitorId}` -> { site, id, alerts (newest first), el, verdict?, verdictAt?, stage? } */
+const leads = new Map();
+let unseen = 0;
+
+function receiverUrl(param) {
+  try {
+    const u = new URL(param || 'http://127.0.0.1:8788');
+    if (/^https?:$/.test(u.protocol)) return u.origin;
+  } catch {
+    /* fall through to the default */
+  }
+  return 'http://127.0.0.1:8788';
+}
+
+const newest = (lead) => lead.alerts[0]?.receivedAt ?? 0;
+/** A verdict holds until the lead alerts again (a recycled lead that re-qualifies needs a new one). */
+const verdictOf = (lead) => {
+  const lastAlert = lead.alerts.find((a) => a.payload.type !== 'lead.verdict')?.receivedAt ?? 0;
+  return lead.verdict && lead.verdictAt >= lastAlert ? lead.verdict : null;
+};
+
+function add(alert, fresh) {
+  const d = alert?.payload?.data;
+  if (!alert?.id || seen.has(alert.id) || !d?.visitor?.id) return;
+  seen.add(alert.id);
+  const key = `${d.site}|${d.visitor.id}`;
+  const lead = leads.get(key) ?? { key, site: d.site, id: d.visitor.id, alerts: [] };
+  leads.set(key, lead);
+  lead.alerts.push(alert);
+  lead.alerts.sort((a, b) => b.receivedAt - a.receivedAt);
+  if (lead.alerts[0] === alert) lead.stage = d.stage;
+  if (alert.payload.type === 'lead.verdict' && d.verdict && alert.receivedAt >= (lead.verdictAt ?? 0)) {
+    lead.verdict = d.verdict;
+    lead.verdictAt = alert.receivedAt;
+  }
+  if (fresh && document.hidden) document.title = `(${++unseen}) ${baseTitle}`;
+  draw(lead, fresh);
+}
+
+function draw(lead, fresh = false) {
+  const el = leadCard({ ...lead, verdict: verdictOf(lead) }, { onVerdict, fresh });
+  if (lead.el) lead.el.replaceWith(el);
+  lead.el = el;
+  const ordered = [...leads.values()].sort((a, b) => newest(b) - newest(a));
+  if (ordered.some((l, i) => list.children[i] !== l.el)) list.replaceChildren(...ordered.map((l) => l.el));
+  updateSummary();
+}
+
+async function onVerdict(lead, body) {
+  const res = await api(`/visitors/${encodeURIComponent(lead.id)}/verdict`, { method: 'POST', body, site: lead.site });
+  lead.verdict = res.verdict;
+  lead.verdictAt = Date.now();
+  lead.stage = res.visitor?.stage ?? lead.stage;
+  draw(lead);
+}
+
+function updateSummary() {
+  const n = leads.size;
+  const alerts = [...leads.values()].reduce((s, l) => s + l.alerts.length, 0);
+  const latest = Math.max(0, ...[...leads.values()].map(newest));
+  summary.textContent = n ? `${n} lead${n === 1 ? '' : 's'} · ${alerts} alert${alerts === 1 ? '' : 's'} · newest ${fmtAgo(latest)}` : '';
+  if (!n && !list.querySelector('.empty')) {
+    list.replaceChildren(h('div', { class: 'panel empty muted' }, 'No alerts yet. They arrive here the moment a visitor becomes an MQL or SQL, or requests a demo. Try it: ', h('a', { href: '/demo', target: '_blank' }, 'request a demo on the demo site'), '.'));
+  }
+}
+
+function setLive(state, text) {
+  live.dataset.state = state;
+  live.textContent = text;
+}
+
+async function loadAll() {
+  const res = await fetch(`${RECEIVER}/alerts`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const { alerts } = await res.json();
+  [...alerts].reverse().forEach((a) => add(a, false));
+  updateSummary();
+}
+
+/** Verdicts and stages recorded earlier (best effort: needs the token and the visitors list API). */
+async function loadVerdicts() {
+  if (!getToken()) return;
+  for (const site of new Set([...leads.values()].map((l) => l.site))) {
+    try {
+      const page = await api('/visitors?sort=lastSeen&limit=100', { site });
+      for (const v of page.visitors) {
+        const lead = leads.get(`${site}|${v.id}`);
+        if (!lead) continue;
+        lead.stage = v.stage;
+        if (v.verdict) {
+          lead.verdict = v.verdict;
+          lead.verdictAt = (typeof v.verdict.at === 'number' ? v.verdict.at : Date.parse(v.verdict.at)) || newest(lead);
+        }
+        draw(lead);
+      }
+    } catch {
+      /* the inbox works without it */
+    }
+  }
+}
+
+function connect() {
+  const stream = new EventSource(`${RECEIVER}/alerts/stream`);
+  let dropped = false;
+  stream.onopen = () => {
+    setLive('live', `live · ${RECEIVER.replace(/^https?:\/\//, '')}`);
+    notice(status, 'info', '');
+    // After a reconnect, fetch the list again: alerts may have arrived while we were away.
+    if (dropped) loadAll().catch(() => {});
+  };
+  stream.onmessage = (e) => {
+    try {
+      add(JSON.parse(e.data), true);
+    } catch {
+      /* not an alert */
+    }
+  };
+  stream.onerror = () => {
+    dropped = true;
+    setLive(stream.readyState === EventSource.CLOSED ? 'down' : 'connecting', stream.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…');
+  };
+}
+
+tokenDialog({ onSaved: () => loadVerdicts() });
+addEventListener('visibilitychange', () => {
+  if (!document.hidden) {
+    unseen = 0;
+    document.title = baseTitle;
+  }
+});
+setInterval(() => {
+  list.querySelectorAll('time[data-ago]').forEach((t) => (t.textContent = fmtAgo(Number(t.dataset.ago))));
+  updateSummary();
+}, 30_000);
+
+// The stream first, then the list, so nothing that arrives in between is missed (ids dedupe).
+connect();
+loadAll()
+  .then(loadVerdicts)
+  .catch((err) => {
+    setLive('down', 'receiver unreachable');
+    notice(status, 'error', `Cannot reach the webhook receiver at ${RECEIVER} (${err.message}). It runs with \`npm start\`; pass ?receiver=<url> to use another one.`);
+    updateSummary();
+  });

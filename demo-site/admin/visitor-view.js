@@ -1,0 +1,131 @@
+// One visitor: who they are, why they scored (rules after decay, behaviour vs fit), how they moved
+// through the stages, what they did (newest first) and what the webhooks made of it.
+import { api } from './api.js';
+import { renderDeliveries } from './deliveries.js';
+import { displayName, fmtAgo, fmtNum, fmtPoints, fmtTime, h, stageBadge } from './dom.js';
+
+export async function renderVisitor(root, { arg: id, navigate }) {
+  const [profile, deliveries] = await Promise.all([
+    api(`/visitors/${encodeURIComponent(id)}`),
+    api(`/visitors/${encodeURIComponent(id)}/deliveries`).catch((err) => ({ error: err })),
+  ]);
+  const t = profile.traits ?? {};
+  const back = h('a', { href: '#/leads', onclick: (e) => (e.preventDefault(), history.length > 1 ? history.back() : navigate('leads')) }, '← Leads');
+
+  root.replaceChildren(
+    back,
+    h(
+      'section',
+      { class: 'panel' },
+      h(
+        'div',
+        { class: 'panel-head' },
+        h('h1', {}, displayName(t, profile.id)),
+        stageBadge(profile.stage),
+        h('span', { class: 'muted' }, `since ${fmtTime(profile.stageSince)}`),
+      ),
+      h('p', { class: 'muted' }, [t.email, t.title, t.company, t.companySize && `${t.companySize} employees`, t.industry, t.country].filter(Boolean).join(' · ') || 'No traits yet (anonymous).'),
+      h(
+        'div',
+        { class: 'stats' },
+        stat('Score', fmtNum(profile.score.total, 0), 'score-total'),
+        stat('Behaviour', fmtNum(profile.score.behavior), 'score-behavior'),
+        stat('Fit', fmtNum(profile.score.fit), 'score-fit'),
+        stat('Events', String(profile.eventCount)),
+        stat('First seen', fmtAgo(profile.firstSeen)),
+        stat('Last seen', fmtAgo(profile.lastSeen)),
+      ),
+      h('p', {}, 'Topics: ', profile.topics.length ? profile.topics.map((x) => h('span', { class: 'chip', title: `weight ${x.weight}` }, x.topic)) : h('span', { class: 'muted' }, 'none yet'), h('span', { class: 'muted mono' }, `  ·  id ${profile.id}`)),
+    ),
+    h('div', { class: 'cols' }, h('div', { class: 'stack' }, breakdown(profile.score), stageHistory(profile.stageHistory)), timeline(profile.timeline)),
+    deliveries.error
+      ? h('section', { class: 'panel' }, h('h2', {}, 'Webhook deliveries'), h('div', { class: 'notice notice-error' }, `Could not load deliveries: ${deliveries.error.message}`))
+      : renderDeliveries(id, deliveries.deliveries, () => renderVisitor(root, { arg: id, navigate })),
+  );
+}
+
+const stat = (label, value, id) => h('div', { class: 'stat' }, h('b', { id }, value), h('span', {}, label));
+
+/** The rules behind the score: points after decay and cap, with behaviour and fit subtotals. */
+function breakdown(score) {
+  const max = Math.max(1, ...score.breakdown.map((l) => Math.abs(l.points)));
+  const rows = (kind) =>
+    score.breakdown
+      .filter((l) => l.kind === kind)
+      .sort((a, b) => b.points - a.points)
+      .map((l) =>
+        h(
+          'tr',
+          { dataset: { rule: l.rule } },
+          h('td', {}, h('b', {}, l.rule), h('br'), h('small', {}, l.description ?? '')),
+          h('td', { class: 'num' }, l.count == null ? '' : fmtNum(l.count, 2)),
+          h('td', {}, l.lastAt ? fmtAgo(l.lastAt) : ''),
+          h('td', { style: 'width:90px' }, h('div', { class: `bar ${l.points < 0 ? 'neg' : kind === 'fit' ? 'fit' : ''}`, style: `width:${Math.round((Math.abs(l.points) / max) * 100)}%` })),
+          h('td', { class: 'num' }, fmtPoints(l.points)),
+        ),
+      );
+  const subtotal = (label, n) => h('tr', { class: 'subtotal' }, h('td', { colspan: 4 }, label), h('td', { class: 'num' }, fmtNum(n)));
+  return h(
+    'section',
+    { class: 'panel', id: 'breakdown' },
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Why this score'), h('span', { class: 'muted' }, 'behaviour points decay with the half-life; fit points do not')),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Rule'), h('th', { class: 'num', title: 'Decayed count of matching events' }, 'Count'), h('th', {}, 'Last'), h('th', {}), h('th', { class: 'num' }, 'Points'))),
+      h('tbody', {}, rows('behavior'), subtotal('Behaviour', score.behavior), rows('fit'), subtotal('Fit', score.fit), subtotal('Total', score.total)),
+    ),
+  );
+}
+
+function stageHistory(history) {
+  return h(
+    'section',
+    { class: 'panel', id: 'stage-history' },
+    h('h2', {}, 'Stage history'),
+    history.length
+      ? h(
+          'ol',
+          { class: 'timeline' },
+          [...history].sort((a, b) => a.at - b.at).map((s) =>
+            h(
+              'li',
+              {},
+              h('time', { datetime: s.atIso }, fmtTime(s.atIso ?? s.at)),
+              h('div', {}, stageBadge(s.from), ' → ', stageBadge(s.to), h('br'), h('small', { class: 'muted' }, `score ${fmtNum(s.score, 0)}, fit ${fmtNum(s.fit, 0)} · triggered by `, h('span', { class: 'mono' }, s.trigger.name ?? s.trigger.type), s.trigger.path ? ` on ${s.trigger.path}` : '')),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'Still at the first stage.'),
+  );
+}
+
+function timeline(entries) {
+  return h(
+    'section',
+    { class: 'panel', id: 'timeline' },
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Timeline'), h('span', { class: 'muted' }, `${entries.length} most recent, newest first`)),
+    h(
+      'ol',
+      { class: 'timeline' },
+      entries.map((e) =>
+        h(
+          'li',
+          {},
+          h('time', { title: `received ${fmtTime(e.receivedAt)}` }, fmtTime(e.at)),
+          h(
+            'div',
+            {},
+            h('span', { class: 'ev-type' }, e.type === 'track' ? e.name : e.type === 'cta_click' ? `cta_click ${e.ctaId ?? ''}` : e.type),
+            ' ',
+            e.title ? h('span', {}, e.title) : null,
+            h('br'),
+            h('small', { class: 'muted mono' }, e.path),
+            e.traitKeys?.length ? h('small', { class: 'muted' }, `  traits: ${e.traitKeys.join(', ')}`) : null,
+            h('div', {}, (e.topics ?? []).map((x) => h('span', { class: 'chip' }, x)), (e.rules ?? []).map((r) => h('span', { class: 'chip', title: 'scoring rule' }, `✓ ${r}`))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
