@@ -149,6 +149,19 @@ describe('calibrate', () => {
     expect((await api(`/v1/admin/sites/${site}`)).body.config).toEqual(before.config);
   });
 
+  it('a site with webhooks: the proposal carries masked secrets and applying it keeps the stored ones', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const site = await newSite({ ...CONFIG, webhooks: [{ id: 'crm', url: 'https://crm.example.com/hook', secret, events: ['lead.sql'] }] });
+    await importRows(site, syntheticLeads(200, 4).map(asImport));
+    const res = await calibrate(site);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+    expect(res.body.proposal.webhooks[0].secret).toMatch(/^whsec_\*+/);
+    expect((await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: res.body.proposal })).status).toBe(200);
+    const stored = (await api(`/v1/admin/sites/${site}`)).body.config.webhooks[0].secret;
+    expect(stored).toBe(res.body.proposal.webhooks[0].secret); // the same mask: the secret was kept
+  });
+
   it('the same rows, seed and options give the same proposal', async () => {
     const site = await newSite();
     await importRows(site, syntheticLeads(300, 11).map(asImport));

@@ -157,8 +157,9 @@ function thresholdNotes(mql: ThresholdChoice, sql: ThresholdChoice, options: Cal
   return out;
 }
 
+/** The proposal as the Worker would run it. Webhooks are left out: their secrets arrive masked, and scoring never reads them. */
 function resolved(document: SiteConfigInput): SiteConfig {
-  const r = resolveConfig(document);
+  const r = resolveConfig({ ...document, webhooks: [] });
   if (!r.ok) throw new Error(`calibration built an invalid config: ${r.issues[0]?.path}: ${r.issues[0]?.message}`);
   return r.config;
 }
