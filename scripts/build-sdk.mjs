@@ -15,6 +15,7 @@ import esbuild from 'rollup-plugin-esbuild';
 import ts from 'typescript';
 
 export const BUDGET_BYTES = 5120;
+const INTERNAL_PROPS = /^(items|restore|persist|aid|session|save|erase|schedule|beacon|send|del)$/;
 const OUT = 'dist/sdk';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -22,7 +23,15 @@ const plugins = (debug, minify) => [
   nodeResolve({ browser: true }),
   esbuild({ target: 'es2020', tsconfig: 'sdk/tsconfig.json', define: debug === undefined ? {} : { __DEBUG__: String(debug) } }),
   ...(minify
-    ? [terser({ ecma: 2020, compress: { passes: 3, pure_getters: true, unsafe_arrows: true }, format: { comments: false } })]
+    ? [
+        terser({
+          ecma: 2020,
+          compress: { passes: 3, pure_getters: true, unsafe_arrows: true },
+          // Internal method names only (never wire fields, config options, DOM or built-in names).
+          mangle: { properties: { regex: INTERNAL_PROPS } },
+          format: { comments: false },
+        }),
+      ]
     : []),
 ];
 

@@ -69,8 +69,7 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     queue,
     {
       userAgent: nav.userAgent.slice(0, 512),
-      locale: nav.language.slice(0, 35),
-      automated: nav.webdriver || undefined,
+      automated: nav.webdriver,
       library: { name: 'leadedge', version: VERSION },
     },
     canStore,

@@ -17,7 +17,7 @@ export function pageFields(href: string, title: string, referrer: string): PageF
   const u = new URL(href);
   return {
     url: httpUrl(href),
-    path: u.pathname.slice(0, LIMITS.maxPathLength) || '/',
+    path: u.pathname.slice(0, LIMITS.maxPathLength),
     title: title.slice(0, LIMITS.maxTitleLength) || undefined,
     referrer: httpUrl(referrer),
   };
