@@ -119,6 +119,63 @@ describe('delivery', () => {
     const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 1 && x.counts.before_consent === 1);
     expect(v.eventCount).toBe(2);
     expect((await context.cookies()).find((c) => c.name === 'le_aid')?.value).toBe(aid);
+    expect(await page.evaluate(() => localStorage.getItem('le_aid'))).toBe(aid);
+  });
+
+  it('429 with Retry-After is retried after the delay; another 4xx is dropped, not retried', async () => {
+    const page = await (await h.newContext()).newPage();
+    const tries: number[] = [];
+    await page.route(`${h.workerUrl}/v1/collect`, async (route) => {
+      const body = route.request().postData() ?? '';
+      if (body.includes('refused_event')) return route.fulfill({ status: 400, contentType: 'application/json', body: '{"error":{"code":"invalid_batch","message":"no"}}' });
+      if (body.includes('limited_event') && tries.push(Date.now()) === 1) {
+        // What the Worker's rate limit answers (it exposes Retry-After to the page through CORS).
+        return route.fulfill({ status: 429, headers: { 'retry-after': '3', 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' }, body: '{}' });
+      }
+      return route.continue();
+    });
+    await page.goto(`${h.siteUrl}/page.html`);
+    const aid = await h.anonymousId(page);
+    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
+    await page.evaluate(() => {
+      const le = (window as unknown as { leadedge: Api }).leadedge;
+      le.track('refused_event');
+      le.track('demo_request'); // urgent: sends the batch now
+    });
+    await expect.poll(() => queued(page, h.site)).toBe(0); // refused: dropped, not kept for a retry
+    await page.evaluate(() => (window as unknown as { leadedge: Api }).leadedge.track('demo_request', { limited_event: true }));
+    const v = await h.waitForVisitor(aid, (x) => x.counts.demo_request === 1);
+    expect(tries.length).toBe(2);
+    expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(2900); // not the 1 s first backoff, nor the 2 s batch timer
+    expect(v.counts.refused_event).toBeUndefined();
+  });
+
+  it('cookieless mode sets no cookie and no localStorage; the id lives in sessionStorage', async () => {
+    const context = await h.newContext();
+    const page = await context.newPage();
+    await page.goto(`${h.siteUrl}/cookieless.html`);
+    const aid = await h.anonymousId(page);
+    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
+    expect(await context.cookies()).toEqual([]);
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+    expect(await page.evaluate(() => sessionStorage.getItem('le_aid'))).toBe(aid);
+  });
+
+  it('the debug build explains what it does; /sdk.js is served with a content-hash ETag and revalidates with 304', async () => {
+    const page = await (await h.newContext()).newPage();
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(m.text()));
+    await page.goto(`${h.siteUrl}/cookieless.html`);
+    await expect.poll(() => logs.some((l) => l.startsWith('[leadedge] sent'))).toBe(true);
+    expect(logs.some((l) => l.startsWith('[leadedge] captured'))).toBe(true);
+
+    const first = await fetch(`${h.workerUrl}/sdk.js`);
+    const etag = first.headers.get('etag')!;
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    expect(first.headers.get('cache-control')).toContain('max-age=');
+    expect(await first.text()).not.toContain('[leadedge]');
+    expect((await fetch(`${h.workerUrl}/sdk.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
   });
 
   it('the script tag adds exactly one global', async () => {
