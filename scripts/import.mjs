@@ -146,14 +146,19 @@ async function main() {
   };
   const file = args._[0];
   if (!file || !args.map) fail('usage: npm run import -- leads.csv --map mapping.json [--site key] [--url http://localhost:8787] [--dry-run]');
-  const mapping = JSON.parse(readFileSync(args.map, 'utf8'));
+  let mapping;
+  try {
+    mapping = JSON.parse(readFileSync(args.map, 'utf8'));
+  } catch (e) {
+    fail(`${args.map}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
   const site = args.site ?? mapping.site;
   if (!site) fail('say which site: --site <key> or "site" in the mapping');
   let records;
   try {
     records = parseCsv(readFileSync(file, 'utf8'), args.delimiter ?? mapping.delimiter ?? ',');
   } catch (e) {
-    fail(`${file}: ${e.message}`);
+    fail(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
   const { rows, lines, skipped, problems } = mapRecords(records, mapping);
   if (problems.length > 0) fail(`the mapping does not fit the CSV:\n  ${problems.slice(0, 20).join('\n  ')}`);
