@@ -5,7 +5,7 @@
 //   worker/generated/sdk-bundle.ts  SDK_SOURCE / SDK_ETAG (and the debug pair) for worker/routes/sdk.ts
 // Prints min+gzip and brotli sizes. `--check` exits non-zero past the 5 KB budget.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -66,6 +66,7 @@ function declarations() {
     for (const [, spec] of text.matchAll(/from ['"]\.\/([^'"]+)['"]/g)) visit(`${spec.replace(/\.js$/, '')}.d.ts`);
   };
   visit('index.d.ts');
+  for (const stale of readdirSync(OUT).filter((f) => f.endsWith('.d.ts'))) rmSync(join(OUT, stale));
   for (const file of needed) writeFileSync(join(OUT, file), files[file]);
 }
 
