@@ -32,7 +32,7 @@ export async function renderLeads(root, { params, navigate, site }) {
         if (id) navigate('visitor', {}, id);
       },
     },
-    h('input', { type: 'search', name: 'aid', placeholder: 'visitor id (anonymous ones too)', size: 28 }),
+    h('input', { type: 'search', name: 'aid', placeholder: 'open a visitor by id', size: 22, 'aria-label': 'Visitor id (anonymous visitors too)' }),
     h('button', { class: 'btn', type: 'submit' }, 'Open'),
   );
   const sortButton = (key, label) =>
