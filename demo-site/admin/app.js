@@ -1,6 +1,7 @@
 // The marketer view: token prompt, site selector and a hash router over four views.
-//   #/leads?stage=mql&sort=score   #/visitor/<id>   #/funnel?from=&to=   #/config
+//   #/leads?stage=mql&sort=score   #/visitor/<id>   #/funnel?from=&to=   #/config   #/calibration
 import { getSite, getToken, setSite } from './api.js';
+import { renderCalibration } from './calibration-view.js';
 import { renderConfig } from './config-view.js';
 import { h } from './dom.js';
 import { renderFunnel } from './funnel-view.js';
@@ -24,7 +25,7 @@ export function navigate(name, params = {}, arg = '') {
   location.hash = `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
 }
 
-const VIEWS = { leads: renderLeads, visitor: renderVisitor, funnel: renderFunnel, config: renderConfig };
+const VIEWS = { leads: renderLeads, visitor: renderVisitor, funnel: renderFunnel, config: renderConfig, calibration: renderCalibration };
 let renderId = 0;
 
 async function render() {
