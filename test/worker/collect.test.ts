@@ -68,6 +68,12 @@ describe('POST /v1/collect', () => {
     expect(res.body).toMatchObject({ tracked: false, accepted: 0, visitor: { stage: 'anonymous' } });
     expectError(await profile('demo', batch.anonymousId), 404, 'unknown_visitor');
   });
+
+  it('honours DNT: 1 the same way', async () => {
+    const batch = makeBatch([journey.identify()]);
+    expect((await collect(batch, { dnt: '1' })).body).toMatchObject({ tracked: false, accepted: 0 });
+    expectError(await profile('demo', batch.anonymousId), 404, 'unknown_visitor');
+  });
 });
 
 describe('bad input gets a 4xx naming the problem, and changes nothing', () => {
@@ -90,6 +96,7 @@ describe('bad input gets a 4xx naming the problem, and changes nothing', () => {
     ['a negative timestamp', () => collect({ ...ok(), events: [{ ...makeEvent(), ts: -1 }] }), 400, 'invalid_batch', /events\.0\.ts/],
     ['a javascript: url', () => collect({ ...ok(), events: [{ ...makeEvent(), url: 'javascript:alert(1)' }] }), 400, 'invalid_batch', /events\.0\.url/],
     ['an identify without traits', () => collect({ ...ok(), events: [{ ...makeEvent(), type: 'identify' }] }), 400, 'invalid_batch', /traits/],
+    ['a custom event named like a built-in type', () => collect({ ...ok(), events: [makeEvent({ type: 'track', name: 'download' } as never)] }), 400, 'invalid_batch', /events\.0\.name/],
     ['an invalid email', () => collect({ ...ok(), events: [makeEvent({ type: 'identify', traits: { email: 'not-an-email' } } as never)] }), 400, 'invalid_batch', /traits\.email/],
     ['a foreign origin', () => collect(ok(), { origin: 'https://evil.example' }), 403, 'origin_not_allowed'],
   ];

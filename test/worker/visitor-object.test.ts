@@ -52,7 +52,7 @@ describe('visitor Durable Object', () => {
     expect(b.counts).toEqual(a.counts);
     expect(b.score.breakdown.map((l: any) => l.rule).sort()).toEqual(a.score.breakdown.map((l: any) => l.rule).sort());
     expect(b.score.total).toBeCloseTo(a.score.total, 0);
-  });
+  }, 60_000);
 
   it('survives eviction: a new instance over the same storage has the same visitor', async () => {
     const batch = makeBatch([journey.identify(), journey.download(), journey.webinar()]);

@@ -79,7 +79,7 @@ export class SiteObject extends DurableObject<Env> {
 
   forgetLead(id: string): boolean {
     const labelled = this.training.forget(id);
-    return this.store.forgetLead(id) || labelled;
+    return this.store.forgetLead(id, Date.now()) || labelled;
   }
 
   importTraining(rows: TrainingRow[]): number {

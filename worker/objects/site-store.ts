@@ -41,6 +41,8 @@ export class SiteStore {
     sql.exec('CREATE INDEX IF NOT EXISTS leads_by_score ON leads (score DESC)');
     sql.exec('CREATE INDEX IF NOT EXISTS leads_by_seen ON leads (last_seen DESC)');
     sql.exec('CREATE INDEX IF NOT EXISTS leads_by_stage ON leads (stage, score DESC)');
+    // Erased leads: a notice still in flight when a visitor was erased must not bring it back.
+    sql.exec('CREATE TABLE IF NOT EXISTS erased (id TEXT PRIMARY KEY, at INTEGER NOT NULL)');
   }
 
   current(): ConfigVersion | null {
@@ -117,6 +119,8 @@ export class SiteStore {
   private leadCount: number | null = null;
 
   private upsertLead(lead: LeadSnapshot) {
+    const erased = this.sql.exec<{ at: number }>('SELECT at FROM erased WHERE id = ?', lead.id).toArray()[0];
+    if (erased && erased.at >= lead.updatedAt) return;
     const exists = this.sql.exec('SELECT 1 FROM leads WHERE id = ?', lead.id).toArray().length > 0;
     if (exists) {
       // Notices of one visitor arrive in order, but a redelivered old one must not win.
@@ -137,7 +141,10 @@ export class SiteStore {
     }
   }
 
-  forgetLead(id: string): boolean {
+  forgetLead(id: string, at: number): boolean {
+    this.sql.exec('INSERT INTO erased (id, at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', id, at);
+    // Notices are retried for days at most; older tombstones can go.
+    this.sql.exec('DELETE FROM erased WHERE at < ?', at - 30 * 24 * 3600 * 1000);
     const removed = this.sql.exec('DELETE FROM leads WHERE id = ?', id).rowsWritten > 0;
     if (removed && this.leadCount !== null) this.leadCount -= 1;
     return removed;

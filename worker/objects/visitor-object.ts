@@ -15,8 +15,9 @@ import { computeScore } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type TimelineEntry, type Transition, type VisitorState } from '../visitor/apply-batch';
 import { indexIsStale, leadSnapshot } from '../visitor/lead-snapshot';
+import { nextRetentionCheck, retentionNow } from '../visitor/retention';
 import { applyVerdict, type VerdictInput } from '../visitor/verdict';
-import { TIMELINE_IN_PAYLOAD, type Verdict } from '../webhooks/payload';
+import { TIMELINE_IN_PAYLOAD, type LeadPayload, type Verdict } from '../webhooks/payload';
 import { buildProfile, type VisitorProfile } from '../visitor/profile';
 import { dispatchDue } from '../webhooks/dispatch';
 import { planOutbox, type PlanInput, type SiteNotice } from '../webhooks/plan';
@@ -193,7 +194,7 @@ export class VisitorObject extends DurableObject<Env> {
       lastStatus: row.lastStatus,
       lastError: row.lastError,
       log: this.outbox.attempts(row.id),
-      payload: JSON.parse(row.payload) as unknown,
+      payload: JSON.parse(row.payload) as LeadPayload,
     }));
   }
 
@@ -217,9 +218,32 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   override async alarm() {
-    // Reload the config: endpoints may have changed since the last beacon.
+    // Reload the config: endpoints and retention may have changed since the last beacon.
     this.config = null;
+    const config = await this.currentConfig();
+    if (config && this.state) {
+      const due = retentionNow(this.state, config.retentionDays, Date.now());
+      if (due.eraseVisitor) {
+        const { site, anonymousId } = this.state;
+        await this.erase();
+        await siteStub(this.env, site).forgetLead(anonymousId);
+        return;
+      }
+      this.store.purgeTimelineBefore(due.purgeBefore);
+    }
     await this.pump();
+  }
+
+  /** Everything stored about this visitor, for a data-subject access request. */
+  exportData(config: SiteConfig, now: number) {
+    if (!this.state) return null;
+    return {
+      exportedAt: new Date(now).toISOString(),
+      profile: buildProfile(this.state, this.store.transitions(), this.store.timeline(), config, now),
+      verdict: this.state.verdict ?? null,
+      aggregates: this.state.aggregates,
+      deliveries: this.deliveries(),
+    };
   }
 
   private decision(state: VisitorState, config: SiteConfig, now: number): Decision {
@@ -238,11 +262,16 @@ export class VisitorObject extends DurableObject<Env> {
     return this.pumping;
   }
 
+  private async currentConfig(): Promise<SiteConfig | null> {
+    if (!this.state) return null;
+    this.config ??= (await loadSiteConfig(this.env, this.state.site))?.config ?? null;
+    return this.config;
+  }
+
   private async runPump() {
-    if (!this.state) return;
+    const config = await this.currentConfig();
+    if (!config || !this.state) return;
     const { site } = this.state;
-    const config = this.config ?? (await loadSiteConfig(this.env, site))?.config;
-    if (!config) return;
     const nextDue = await dispatchDue({
       outbox: this.outbox,
       config,
@@ -258,8 +287,11 @@ export class VisitorObject extends DurableObject<Env> {
         this.config = null;
       },
     });
-    if (nextDue === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(nextDue);
+    // One alarm serves both: the next delivery retry and the next retention check.
+    const retention = nextRetentionCheck(this.state, this.store.oldestTimelineAt(), config.retentionDays);
+    const next = [nextDue, retention].filter((t): t is number => t !== null);
+    if (next.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...next));
   }
 }
 

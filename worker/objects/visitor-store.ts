@@ -9,7 +9,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS seen_by_seq ON seen (seq)`,
-  `CREATE TABLE IF NOT EXISTS timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, json TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)`,
 ];
 
@@ -47,7 +47,7 @@ export class VisitorStore {
   }
 
   appendTimeline(entries: TimelineEntry[]) {
-    for (const e of entries) this.sql.exec('INSERT INTO timeline (json) VALUES (?)', JSON.stringify(e));
+    for (const e of entries) this.sql.exec('INSERT INTO timeline (at, json) VALUES (?, ?)', e.at, JSON.stringify(e));
     this.sql.exec(
       'DELETE FROM timeline WHERE seq <= (SELECT max(seq) FROM timeline) - ?',
       LIMITS.timelineCap,
@@ -60,6 +60,15 @@ export class VisitorStore {
       .exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq DESC LIMIT ?', limit)
       .toArray()
       .map((r) => JSON.parse(r.json) as TimelineEntry);
+  }
+
+  /** Retention: forgets timeline events that happened before `cutoff`. */
+  purgeTimelineBefore(cutoff: number): number {
+    return this.sql.exec('DELETE FROM timeline WHERE at < ?', cutoff).rowsWritten;
+  }
+
+  oldestTimelineAt(): number | null {
+    return this.sql.exec<{ m: number | null }>('SELECT min(at) AS m FROM timeline').one().m;
   }
 
   appendTransitions(transitions: Transition[]) {

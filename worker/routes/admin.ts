@@ -62,6 +62,15 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   return c.json(profile);
 });
 
+adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
+  const { site, aid } = params(VisitorParam, c.req.param());
+  const loaded = await requireSite(c.env, site);
+  const data = await visitorStub(c.env, site, aid).exportData(loaded.config, Date.now());
+  if (!data) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  c.header('content-disposition', `attachment; filename="leadedge-${site}-${aid}.json"`);
+  return c.json({ site, id: aid, ...data });
+});
+
 adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   await requireSite(c.env, site);

@@ -27,8 +27,9 @@ collectRoutes.post('/v1/collect', async (c) => {
   assertOriginAllowed(c.req.header('origin'), batch.site, site.config);
   const receivedAt = Date.now();
 
-  if (site.config.privacy.honorGpc && c.req.header('sec-gpc') === '1') {
-    // Global Privacy Control: nothing is stored; the page still gets the anonymous decision.
+  const { honorGpc, honorDnt } = site.config.privacy;
+  if ((honorGpc && c.req.header('sec-gpc') === '1') || (honorDnt && c.req.header('dnt') === '1')) {
+    // Global Privacy Control / Do Not Track: nothing is stored; the page still gets the anonymous decision.
     return c.json(untracked(batch, site, receivedAt, {}));
   }
   const traffic = classifyTraffic(c.req.header('user-agent'), batch.context?.automated, site.config.bots.allowAutomated);

@@ -91,6 +91,9 @@ export function openApiDocument(): Record<string, unknown> {
         get: { summary: 'Profile: traits, stage history, score with breakdown, timeline', security: admin, parameters: [site, aid], responses: { '200': { description: 'The profile' }, ...errors } },
         delete: { summary: 'Erase everything about the visitor', security: admin, parameters: [site, aid], responses: { '200': { description: 'Erased' }, ...errors } },
       },
+      '/v1/admin/sites/{site}/visitors/{aid}/export': {
+        get: { summary: 'Everything stored about a visitor (GDPR access request), as a JSON attachment', security: admin, parameters: [site, aid], responses: { '200': { description: 'The export' }, ...errors } },
+      },
       '/v1/admin/sites/{site}/visitors/{aid}/deliveries': {
         get: { summary: "Webhook deliveries caused by the visitor, with every attempt", security: admin, parameters: [site, aid], responses: { '200': { description: 'Delivery log' }, ...errors } },
       },

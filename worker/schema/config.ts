@@ -175,10 +175,12 @@ export const SiteConfigSchema = z
       .object({
         /** Drop beacons sent with `Sec-GPC: 1` or `navigator.globalPrivacyControl`. Default true. */
         honorGpc: z.boolean().default(true),
-        /** Also honour Do Not Track in the SDK. Default true. */
+        /** Drop beacons sent with `DNT: 1` (the SDK also checks navigator.doNotTrack). Default true. */
         honorDnt: z.boolean().default(true),
       })
       .default({ honorGpc: true, honorDnt: true }),
+    /** Days a visitor's events are kept; a visitor unseen this long is erased entirely. Default 395 (13 months). */
+    retentionDays: z.number().int().min(1).max(3650).default(395),
     rateLimits: z
       .object({
         /** Beacons one visitor may send at once. Default 60. */

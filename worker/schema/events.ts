@@ -48,6 +48,9 @@ const withoutReservedKeys = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+export type PropValue = z.infer<typeof PropValueSchema>;
+export type Props = Record<string, PropValue>;
+
 export const PropsSchema = withoutReservedKeys(
   z.record(safeKey(LIMITS.maxPropKeyLength), PropValueSchema).refine((p) => Object.keys(p).length <= LIMITS.maxProps, {
     message: `at most ${LIMITS.maxProps} props`,
@@ -128,7 +131,9 @@ export const EventSchema = z
         .string()
         .regex(/^[A-Za-z][A-Za-z0-9_.:-]*$/, 'custom event names start with a letter')
         .max(LIMITS.maxTrackNameLength)
-        .refine((n) => !FORBIDDEN_KEYS.has(n), { message: 'reserved event name' }),
+        .refine((n) => !FORBIDDEN_KEYS.has(n), { message: 'reserved event name' })
+        // A custom name equal to a built-in type would be counted as that type.
+        .refine((n) => !(EVENT_TYPES as readonly string[]).includes(n), { message: 'built-in event types are sent as their own type, not as track names' }),
     }),
   ])
   .refine((e) => e.url !== undefined || e.path !== undefined, {

@@ -35,9 +35,10 @@ export function emptyAggregates(now: number): Aggregates {
  */
 export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, config: SiteConfig, at: number): string[] {
   const halfLife = config.scoring.halfLifeDays;
+  // The first event sets both ends: the object's creation time is not an event.
+  agg.lastSeen = agg.eventCount === 0 ? at : Math.max(agg.lastSeen, at);
+  agg.firstSeen = agg.eventCount === 0 ? at : Math.min(agg.firstSeen, at);
   agg.eventCount += 1;
-  agg.lastSeen = Math.max(agg.lastSeen, at);
-  agg.firstSeen = Math.min(agg.firstSeen, at);
   countEventKey(agg, eventKey(event));
   if (event.type === 'identify') agg.traits = mergeTraits(agg.traits, event.traits);
   if (event.type === 'demo_request') agg.demoRequestedAt = Math.max(agg.demoRequestedAt ?? 0, at);

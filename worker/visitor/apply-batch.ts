@@ -3,7 +3,7 @@
  * which stage transitions and demo requests it caused. The Durable Object persists the result.
  */
 import type { SiteConfig, Stage } from '../schema/config';
-import type { LeadEvent } from '../schema/events';
+import type { LeadEvent, Props } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { applyEvent, emptyAggregates, type Aggregates } from '../scoring/aggregates';
 import { eventPath } from '../scoring/match';
@@ -36,7 +36,7 @@ export type TimelineEntry = {
   topics?: string[];
   ctaId?: string;
   traitKeys?: string[];
-  props?: Record<string, unknown>;
+  props?: Props;
   /** Corrected event time. */
   at: number;
   receivedAt: number;

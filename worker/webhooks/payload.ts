@@ -3,7 +3,7 @@
  * (Standard Webhooks), always under MAX_PAYLOAD_BYTES.
  */
 import type { Stage, WebhookEventType } from '../schema/config';
-import type { Traits } from '../schema/events';
+import type { Props, Traits } from '../schema/events';
 import type { Score } from '../scoring/score';
 import type { TimelineEntry, Transition } from '../visitor/apply-batch';
 
@@ -25,7 +25,7 @@ export type LeadPayload = {
     score: { total: number; behavior: number; fit: number; reasons: { rule: string; description?: string; points: number }[] };
     topics: string[];
     trigger: { id: string; type: string; path: string; title?: string; at: number } | null;
-    timeline: { id: string; type: string; name?: string; path: string; title?: string; topics?: string[]; at: number; url?: string; props?: Record<string, unknown> }[];
+    timeline: { id: string; type: string; name?: string; path: string; title?: string; topics?: string[]; at: number; url?: string; props?: Props }[];
     verdict?: Verdict;
   };
 };

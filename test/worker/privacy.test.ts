@@ -1,0 +1,83 @@
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { visitorStub } from '../../worker/routes/stubs';
+import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
+import { api, collect, eventually, expectError, profile } from './helpers';
+
+const DAY = 24 * 3600 * 1000;
+
+async function site(config: Record<string, unknown> = {}) {
+  const key = uid('priv').toLowerCase();
+  expect((await api(`/v1/admin/sites/${key}`, { method: 'PUT', json: { allowedOrigins: ['*'], ...config } })).status).toBe(201);
+  return key;
+}
+
+describe('GDPR', () => {
+  it('export returns everything stored about the visitor', async () => {
+    const key = await site({ scoring: { behavior: [{ id: 'dl', when: { type: 'download' }, points: 10 }] } });
+    const batch = makeBatch([journey.identify(), journey.download()], { site: key });
+    await collect(batch);
+    const res = await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}/export`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain('attachment');
+    expect(res.body.profile).toMatchObject({ id: batch.anonymousId, traits: { email: 'ana@acme.io' }, eventCount: 2 });
+    expect(res.body.profile.timeline).toHaveLength(2);
+    expect(res.body.aggregates.counts).toEqual({ identify: 1, download: 1 });
+    expect(Array.isArray(res.body.deliveries)).toBe(true);
+    expectError(await api(`/v1/admin/sites/${key}/visitors/${uid('nobody')}/export`), 404, 'unknown_visitor');
+  });
+
+  it('erase removes the visitor, its index row and its pending deliveries', async () => {
+    const key = await site({
+      webhooks: [{ id: 'down', url: 'http://127.0.0.1:9/never', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['lead.demo_requested'] }],
+      delivery: { retryScheduleSeconds: [3600] },
+    });
+    const batch = makeBatch([journey.identify(), journey.demo()], { site: key });
+    await collect(batch);
+    await eventually(async () => expect((await api(`/v1/admin/sites/${key}/visitors`)).body.total).toBe(1));
+    const pending = await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}/deliveries`);
+    expect(pending.body.deliveries[0].status).toBe('pending');
+    expect((await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}/deliveries`)).body.deliveries).toEqual([]);
+    expect((await api(`/v1/admin/sites/${key}/visitors`)).body.total).toBe(0);
+    expect(await runDurableObjectAlarm(visitorStub(env as never, key, batch.anonymousId))).toBe(false);
+  });
+});
+
+describe('retention', () => {
+  it("purges events older than the site's window, by the visitor's own alarm", async () => {
+    const key = await site({ retentionDays: 2 });
+    const now = Date.now();
+    const batch = makeBatch([makeEvent({ ts: now - 3 * DAY }), makeEvent({ ts: now - 1000 })], { site: key, sentAt: now });
+    await collect(batch);
+    // The alarm is due at once (the old event is already past the window); run it if it has not run.
+    await runDurableObjectAlarm(visitorStub(env as never, key, batch.anonymousId));
+    await eventually(async () => {
+      const after = await profile(key, batch.anonymousId);
+      expect(after.body.timeline.map((e: any) => e.id)).toEqual([batch.events[1]!.id]);
+      expect(after.body.eventCount).toBe(2);
+    });
+  });
+
+  it('erases a visitor unseen for the whole window, index row included', async () => {
+    const key = await site({ retentionDays: 2 });
+    const now = Date.now();
+    const batch = makeBatch([{ ...journey.identify(), ts: now - 3 * DAY }], { site: key, sentAt: now });
+    await collect(batch);
+    await runDurableObjectAlarm(visitorStub(env as never, key, batch.anonymousId));
+    await eventually(async () => {
+      expectError(await profile(key, batch.anonymousId), 404, 'unknown_visitor');
+      expect((await api(`/v1/admin/sites/${key}/visitors`)).body.total).toBe(0);
+    });
+  });
+});
+
+describe('no raw IP is stored', () => {
+  it("the client's address appears nowhere in what is kept", async () => {
+    const key = await site();
+    const batch = makeBatch([journey.identify(), journey.download()], { site: key });
+    await collect(batch, { 'cf-connecting-ip': '203.0.113.77', 'x-forwarded-for': '203.0.113.77' });
+    const exported = await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}/export`);
+    expect(JSON.stringify(exported.body)).not.toContain('203.0.113.77');
+  });
+});
