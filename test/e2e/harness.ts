@@ -70,9 +70,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 /** `wrangler dev` in its own process group, with state in a fresh temporary directory. */
-export async function startWorker(): Promise<{ url: string; logs: () => string; stop: () => Promise<void> }> {
+export async function startWorker(opts: { stateDir?: string } = {}): Promise<{ url: string; logs: () => string; stop: () => Promise<void>; crash: () => Promise<void> }> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), 'leadedge-e2e-'));
+  // A given state directory outlives this process (restart tests); a fresh one is removed on stop.
+  const state = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'leadedge-e2e-'));
   let output = '';
   const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state], {
     cwd: ROOT,
@@ -101,7 +102,18 @@ export async function startWorker(): Promise<{ url: string; logs: () => string; 
         await exited;
       }
     }
-    rmSync(state, { recursive: true, force: true });
+    if (!opts.stateDir) rmSync(state, { recursive: true, force: true });
+  };
+  /** A hard crash: SIGKILL to wrangler and workerd, no chance to flush anything. */
+  const crash = async () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await exited;
+    }
   };
   try {
     await waitFor('wrangler dev /v1/health', async () => {
@@ -112,7 +124,7 @@ export async function startWorker(): Promise<{ url: string; logs: () => string; 
     await stop();
     throw e;
   }
-  return { url, logs: () => output, stop };
+  return { url, logs: () => output, stop, crash };
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript' };

@@ -7,6 +7,7 @@ import { api, collect, eventually, expectError, profile } from './helpers';
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const HEADLESS = CHROME.replace('Chrome/', 'HeadlessChrome/');
+const PAGE = 'https://shop.example.com';
 
 async function site(config: Record<string, unknown>) {
   const key = uid('ab').toLowerCase();
@@ -49,7 +50,7 @@ describe('bots', () => {
   it('known crawlers are not scored but counted', async () => {
     const key = await site({});
     const batch = makeBatch([journey.identify(), journey.demo()], { site: key });
-    const res = await collect(batch, { 'user-agent': GOOGLEBOT });
+    const res = await collect(batch, { 'user-agent': GOOGLEBOT, origin: 'https://shop.example.com' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tracked: false, bot: 'crawler', visitor: { stage: 'anonymous' } });
     expectError(await profile(key, batch.anonymousId), 404, 'unknown_visitor');
@@ -59,15 +60,21 @@ describe('bots', () => {
 
   it('browser automation is counted as a bot unless the site allows it', async () => {
     const strict = await site({});
-    const flagged = await collect(makeBatch([makeEvent()], { site: strict, context: { automated: true } }), { 'user-agent': CHROME });
+    const flagged = await collect(makeBatch([makeEvent()], { site: strict, context: { automated: true } }), { 'user-agent': CHROME, origin: PAGE });
     expect(flagged.body).toMatchObject({ tracked: false, bot: 'automation' });
-    const headless = await collect(makeBatch([makeEvent()], { site: strict }), { 'user-agent': HEADLESS });
+    const headless = await collect(makeBatch([makeEvent()], { site: strict }), { 'user-agent': HEADLESS, origin: PAGE });
     expect(headless.body.bot).toBe('automation');
 
     const lenient = await site({ bots: { allowAutomated: true } });
-    const allowed = await collect(makeBatch([makeEvent()], { site: lenient, context: { automated: true } }), { 'user-agent': HEADLESS });
+    const allowed = await collect(makeBatch([makeEvent()], { site: lenient, context: { automated: true } }), { 'user-agent': HEADLESS, origin: PAGE });
     expect(allowed.body).toMatchObject({ tracked: true, accepted: 1 });
-    expect((await collect(makeBatch([makeEvent()], { site: lenient }), { 'user-agent': GOOGLEBOT })).body.bot).toBe('crawler');
+    expect((await collect(makeBatch([makeEvent()], { site: lenient }), { 'user-agent': GOOGLEBOT, origin: PAGE })).body.bot).toBe('crawler');
+  });
+
+  it("requests without an Origin are the site's own server-side calls (curl, a backend), never bot-filtered", async () => {
+    const key = await site({});
+    const res = await collect(makeBatch([journey.identify()], { site: key }), { 'user-agent': 'curl/8.5.0' });
+    expect(res.body).toMatchObject({ tracked: true, accepted: 1 });
   });
 
   it('people are scored as usual', async () => {

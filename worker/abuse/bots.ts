@@ -1,15 +1,22 @@
 /**
- * Who is sending: people, crawlers (the `isbot` pattern list, maintained by its community, beats
- * a hand-written list), or browser automation the SDK flagged (navigator.webdriver).
+ * Who is sending a browser beacon: people, crawlers (the `isbot` pattern list, maintained by its
+ * community, beats a hand-written list), or browser automation the SDK flagged
+ * (navigator.webdriver). Only requests with an Origin header come from a page; the rest are the
+ * site's own server-side integrations (curl, a backend), which isbot would flag by user agent.
  */
 import { isbot } from 'isbot';
 
-export type TrafficKind = 'human' | 'crawler' | 'automation';
+export type TrafficKind = 'human' | 'server' | 'crawler' | 'automation';
 
 const HEADLESS = /HeadlessChrome|Headless/;
 
-export function classifyTraffic(userAgent: string | undefined, automatedFlag: boolean | undefined, allowAutomated: boolean): TrafficKind {
-  const ua = userAgent ?? '';
+export function classifyTraffic(
+  request: { origin: string | undefined; userAgent: string | undefined },
+  automatedFlag: boolean | undefined,
+  allowAutomated: boolean,
+): TrafficKind {
+  if (!request.origin) return 'server';
+  const ua = request.userAgent ?? '';
   const headless = HEADLESS.test(ua);
   if (automatedFlag || headless) {
     if (!allowAutomated) return 'automation';

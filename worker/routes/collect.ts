@@ -32,8 +32,9 @@ collectRoutes.post('/v1/collect', async (c) => {
     // Global Privacy Control / Do Not Track: nothing is stored; the page still gets the anonymous decision.
     return c.json(untracked(batch, site, receivedAt, {}));
   }
-  const traffic = classifyTraffic(c.req.header('user-agent'), batch.context?.automated, site.config.bots.allowAutomated);
-  if (traffic !== 'human') {
+  const request = { origin: c.req.header('origin'), userAgent: c.req.header('user-agent') };
+  const traffic = classifyTraffic(request, batch.context?.automated, site.config.bots.allowAutomated);
+  if (traffic === 'crawler' || traffic === 'automation') {
     const flush = countBot(c.env, batch.site, receivedAt);
     if (flush) c.executionCtx.waitUntil(flush);
     return c.json(untracked(batch, site, receivedAt, { bot: traffic }));
