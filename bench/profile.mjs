@@ -1,0 +1,127 @@
+/**
+ * Where the Worker's CPU time goes on the beacon path: a V8 CPU profile of the LeadEdge isolate
+ * (the Worker and its Durable Objects share it in workerd) while single-event and 20-event
+ * beacons are sent, summed by source module (esbuild marks each module in the bundle) and by
+ * function. Not part of `npm run bench`; run it when a target is missed:
+ *
+ *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1]
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { closedLoop, createClient } from './lib/http.mjs';
+import { batch, pageViews } from './lib/events.mjs';
+import { startRuntime } from './lib/runtime.mjs';
+import { createBenchSite } from './lib/site.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const EVENTS = Number(args.events ?? 1);
+const COUNT = Number(args.count ?? 2000);
+const CONCURRENCY = Number(args.concurrency ?? 1);
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** A minimal CDP client over the inspector WebSocket. */
+async function inspector(url) {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.id && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  };
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve) => {
+        pending.set(++id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** Line -> module path, from the `// path/to/module.ts` markers esbuild writes in a bundle. */
+function moduleMap(bundlePath) {
+  const starts = [];
+  readFileSync(bundlePath, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line);
+      if (m) starts.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/').replace(/^(\.\.\/)+/, '')]);
+    });
+  return (line) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = '(bundle prelude)';
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid][0] <= line) {
+        found = starts[mid][1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+const runtime = await startRuntime({ kind: 'leadedge', inspectorPort: await freePort() });
+const client = createClient(runtime.url);
+try {
+  const SITE = 'bench-profile';
+  await createBenchSite(client, SITE);
+  let seq = 0;
+  const send = (i) => client.post('/v1/collect', batch(SITE, `prof-${i % 64}`, pageViews(`p${++seq}`, EVENTS)));
+  await closedLoop({ concurrency: 8, count: 400, maxMs: 60_000, send }); // warm: objects exist, code is optimized
+  const list = await (await fetch(`http://127.0.0.1:${runtime.inspectorPort}/json/list`)).json();
+  const target = list.find((t) => t.id === 'core:user:leadedge');
+  const cdp = await inspector(target.webSocketDebuggerUrl);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await cdp.send('Profiler.start');
+  const run = await closedLoop({ concurrency: CONCURRENCY, count: COUNT, maxMs: 120_000, send });
+  const { result } = await cdp.send('Profiler.stop');
+  cdp.close();
+  const profile = result.profile;
+
+  // Self time per node from the samples.
+  const self = new Map();
+  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  const moduleOf = moduleMap(runtime.bundlePath);
+  const byModule = new Map();
+  const byFunction = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const t = self.get(node.id) ?? 0;
+    const f = node.callFrame;
+    if (f.functionName === '(idle)') continue;
+    total += t;
+    const mod = f.url.endsWith('leadedge.mjs') ? moduleOf(f.lineNumber) : f.url || `(native) ${f.functionName || '(anonymous)'}`;
+    byModule.set(mod, (byModule.get(mod) ?? 0) + t);
+    const fn = `${f.functionName || '(anonymous)'} ${f.url.endsWith('leadedge.mjs') ? `${moduleOf(f.lineNumber)}:${f.lineNumber + 1}` : f.url}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + t);
+  }
+  const top = (m, n) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `${(v / run.completed).toFixed(3).padStart(7)} ms/req ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
+  console.log(`${run.completed} beacons of ${EVENTS} event(s) at concurrency ${CONCURRENCY}: isolate CPU (non-idle) ${(total / run.completed).toFixed(3)} ms per beacon\n`);
+  console.log(`By module (self time):\n${top(byModule, 25)}\n`);
+  console.log(`By function (self time):\n${top(byFunction, 30)}`);
+} finally {
+  client.close();
+  await runtime.close();
+}

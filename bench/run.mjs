@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: runs every benchmark against the real Worker in workerd (Miniflare) and the
+ * baseline in the same run, then writes BENCHMARKS.md (and prints it).
+ *
+ *   npm run bench                      full run (about 6 minutes on 2 cores)
+ *   npm run bench -- --quick           smaller samples, for trying changes (about 2 minutes)
+ *   npm run bench -- --only=ingest,cost   some sections (quick and partial runs print, BENCHMARKS.md is kept)
+ *   npm run bench -- --json=out.json   also write the raw figures
+ *
+ * Needs `npm install` and the built SDK (`npm run build`, run here if dist/ is missing). Offline.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createClient } from './lib/http.mjs';
+import { loadAverage, machine } from './lib/machine.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { startRuntime } from './lib/runtime.mjs';
+import { renderReport } from './lib/report.mjs';
+import { benchCost } from './cost.mjs';
+import { benchGrowth } from './growth.mjs';
+import { benchHandoff } from './handoff.mjs';
+import { benchIngest } from './ingest.mjs';
+import { benchSdkMainThread } from './sdk-main-thread.mjs';
+import { benchSdkWeight } from './sdk-weight.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
+const quick = Boolean(args.quick);
+const only = args.only ? new Set(String(args.only).split(',')) : null;
+const wants = (name) => !only || only.has(name);
+
+/** Sample sizes: full run, and --quick. */
+const SIZE = quick
+  ? { ingestRuns: 2, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
+  : { ingestRuns: 4, ingestScale: 0.4, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+
+const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+const started = Date.now();
+
+if (!existsSync('dist/sdk/leadedge.js') || !existsSync('worker/generated/sdk-bundle.ts')) {
+  log('the SDK is not built: running npm run build');
+  const built = spawnSync(process.execPath, ['scripts/build-sdk.mjs'], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
+const results = { startedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick, size: SIZE, machine: machine(), loadBefore: loadAverage() };
+log(`machine ${results.machine.cpu}; load average ${results.loadBefore}`);
+
+const open = [];
+const target = async (kind, opts = {}) => {
+  const runtime = await startRuntime({ kind, ...opts });
+  const client = createClient(runtime.url);
+  open.push(async () => {
+    client.close();
+    await runtime.close();
+  });
+  return { runtime, client };
+};
+
+try {
+  if (wants('sdk')) results.sdkWeight = await benchSdkWeight({ log });
+  const le = await target('leadedge');
+  const bl = await target('baseline');
+  const receiver = await startReceiver();
+  open.push(() => receiver.close());
+
+  if (wants('ingest')) results.ingest = await benchIngest({ le, bl, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
+  if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });
+  if (wants('sdk')) results.sdkMainThread = await benchSdkMainThread({ le, loads: SIZE.sdkLoads, log });
+  // Last of the timed sections: it leaves 10,000 visitor objects behind.
+  if (wants('growth')) results.growth = await benchGrowth({ le, bl, runs: SIZE.growthRuns, singles: SIZE.growthSingles, visitors: SIZE.visitors, probes: SIZE.probes, log });
+  if (wants('cost')) {
+    // A separate, instrumented runtime: counting must not touch the timed runs above.
+    const counted = await target('leadedge', { count: true });
+    results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
+  }
+  results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;
+} finally {
+  for (const close of open.reverse()) await close().catch(() => undefined);
+}
+
+results.loadAfter = loadAverage();
+results.seconds = (Date.now() - started) / 1000;
+const report = renderReport(results);
+const official = !only && !quick;
+if (official) writeFileSync('BENCHMARKS.md', report);
+if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(report);
+log(`done in ${results.seconds.toFixed(0)} s${official ? '; wrote BENCHMARKS.md' : ' (quick or partial run: BENCHMARKS.md not written)'}`);
