@@ -1,6 +1,8 @@
 // Acme Analytics demo site: thank-you states for forms, and a small badge showing what LeadEdge decided.
 // The SDK captures `data-le-form` forms with its own capture-phase `submit` listener, which runs
-// before this one; we only stop the navigation afterwards, so the beacon's answer can update the CTAs.
+// before this one; the page then stays put, so the beacon's answer can update the CTAs in place.
+// The forms use method="dialog": a static site has nowhere to post to, and a GET would put what
+// people typed (their email) into a URL, where page-view tracking would pick it up.
 (function () {
   'use strict';
 
@@ -21,11 +23,6 @@
     e.preventDefault();
     showThanks(form);
   });
-
-  // Without JavaScript the form posts to `?registered=1`: show the same thank-you state there.
-  if (/[?&]registered=1/.test(location.search)) {
-    document.querySelectorAll('form[data-thanks]').forEach(showThanks);
-  }
 
   // The LeadEdge badge (demo only): the visitor's stage and score, and a button to start over.
   function badge(decision) {
