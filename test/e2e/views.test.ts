@@ -51,14 +51,11 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** A browser's user agent: server-side beacons from Node's fetch would be classified as a crawler. */
-const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
-
 /** Sends a batch the way a server-side integration would (no Origin header). */
 async function collect(site: string, anonymousId: string, events: LeadEvent[]) {
   const res = await fetch(`${h.workerUrl}/v1/collect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': BROWSER_UA },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(makeBatch(events, { site, anonymousId })),
   });
   expect(res.status).toBe(200);
