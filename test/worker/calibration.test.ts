@@ -1,7 +1,8 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { TrainingRow } from '../../worker/calibration/training-row';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { syntheticLeads } from '../helpers/training';
+import { makeRow, syntheticLeads } from '../helpers/training';
 import { api, collect, eventually, expectError } from './helpers';
 
 /** The synthetic leads' config: a path rule (pricing), a neutral one (blog), a fit rule (VP). */
@@ -87,6 +88,19 @@ describe('outcomes and verdicts label leads', () => {
     await eventually(async () => expect((await training(site)).rows).toBe(1));
     expect((await api(`/v1/admin/sites/${site}/visitors/${aid}`, { method: 'DELETE' })).status).toBe(200);
     expect((await training(site)).rows).toBe(0);
+  });
+});
+
+describe('erasure wins over a late label', () => {
+  it('a label still in flight when its visitor was erased does not bring the row back', async () => {
+    const site = await newSite();
+    const stub = env.SITE.get(env.SITE.idFromName(site));
+    const before = Date.now() - 1000;
+    await stub.forgetLead('late-1');
+    await stub.recordNotice('ntc_late-1', [], before, null, { kind: 'label', row: makeRow({ id: 'late-1', origin: 'live', source: 'won', at: before }) });
+    expect((await training(site)).rows).toBe(0);
+    await stub.recordNotice('ntc_late-2', [], Date.now() + 1000, null, { kind: 'label', row: makeRow({ id: 'late-1', origin: 'live', source: 'won', at: Date.now() + 1000 }) });
+    expect((await training(site)).rows).toBe(1); // labelled again after the erasure: a new fact
   });
 });
 

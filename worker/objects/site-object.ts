@@ -64,7 +64,11 @@ export class SiteObject extends DurableObject<Env> {
   recordNotice(noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate): boolean {
     return this.ctx.storage.transactionSync(() => {
       const applied = this.store.applyNotice(noticeId, stages, at, lead);
-      if (applied && training) this.training.apply(training);
+      if (applied && training) {
+        const id = training.kind === 'label' ? training.row.id : training.id;
+        const at = training.kind === 'label' ? training.row.at : training.at;
+        if (!this.store.erasedSince(id, at)) this.training.apply(training);
+      }
       return applied;
     });
   }

@@ -141,6 +141,12 @@ export class SiteStore {
     }
   }
 
+  /** Was this lead erased at or after `at`? (A late label for it must not bring it back.) */
+  erasedSince(id: string, at: number): boolean {
+    const erased = this.sql.exec<{ at: number }>('SELECT at FROM erased WHERE id = ?', id).toArray()[0];
+    return erased !== undefined && erased.at >= at;
+  }
+
   forgetLead(id: string, at: number): boolean {
     this.sql.exec('INSERT INTO erased (id, at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', id, at);
     // Notices are retried for days at most; older tombstones can go.
