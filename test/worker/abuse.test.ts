@@ -1,8 +1,7 @@
-import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { api, collect, eventually, expectError, profile } from './helpers';
+import { api, collect, eventually, expectError, fetchWorker, profile } from './helpers';
 
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
@@ -89,10 +88,10 @@ describe('site keys are public and write-only', () => {
     const batch = makeBatch([journey.identify(), journey.demo()]);
     await collect(batch);
     for (const path of ['/v1/admin/sites/demo', `/v1/admin/sites/demo/visitors/${batch.anonymousId}`, '/v1/admin/sites/demo/visitors']) {
-      const res = await SELF.fetch(`http://localhost:8787${path}?site=demo`, { headers: { origin: 'http://localhost:8787' } });
+      const res = await fetchWorker(`http://localhost:8787${path}?site=demo`, { headers: { origin: 'http://localhost:8787' } });
       expect(res.status, path).toBe(401);
     }
-    const decision = (await (await SELF.fetch(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`)).json()) as Record<string, unknown>;
+    const decision = (await (await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`)).json()) as Record<string, unknown>;
     expect(Object.keys(decision).sort()).toEqual(['ctas', 'visitor']);
     expect(JSON.stringify(decision)).not.toContain('ana@acme.io');
   });

@@ -1,7 +1,6 @@
-import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { api, collect, expectError, profile } from './helpers';
+import { api, collect, expectError, fetchWorker, profile } from './helpers';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const siteConfig = (over: Record<string, unknown> = {}) => ({
@@ -14,7 +13,7 @@ const siteConfig = (over: Record<string, unknown> = {}) => ({
 
 describe('admin auth', () => {
   it('401 without a token or with a wrong one; no CORS on admin routes', async () => {
-    const none = await SELF.fetch('http://localhost:8787/v1/admin/sites/demo', { headers: { origin: 'http://localhost:8787' } });
+    const none = await fetchWorker('http://localhost:8787/v1/admin/sites/demo', { headers: { origin: 'http://localhost:8787' } });
     expect(none.status).toBe(401);
     expect(none.headers.get('access-control-allow-origin')).toBeNull();
     expectError(await api('/v1/admin/sites/demo', { headers: { authorization: 'Bearer wrong' } }), 401, 'unauthorized');

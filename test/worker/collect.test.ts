@@ -1,7 +1,6 @@
-import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { api, collect, expectError, profile } from './helpers';
+import { api, collect, expectError, fetchWorker, profile } from './helpers';
 
 describe('POST /v1/collect', () => {
   it('the demo journey: anonymous -> known -> mql -> sql, with the breakdown', async () => {
@@ -53,7 +52,7 @@ describe('POST /v1/collect', () => {
 
   it('accepts text/plain bodies, as sendBeacon sends them', async () => {
     const batch = makeBatch([makeEvent()]);
-    const res = await SELF.fetch('http://localhost:8787/v1/collect', {
+    const res = await fetchWorker('http://localhost:8787/v1/collect', {
       method: 'POST',
       headers: { 'content-type': 'text/plain;charset=UTF-8' },
       body: JSON.stringify(batch),
@@ -124,7 +123,7 @@ describe('CORS', () => {
   });
 
   it('answers the preflight', async () => {
-    const res = await SELF.fetch('http://localhost:8787/v1/collect', { method: 'OPTIONS', headers: { origin: 'http://localhost:8787', 'access-control-request-method': 'POST' } });
+    const res = await fetchWorker('http://localhost:8787/v1/collect', { method: 'OPTIONS', headers: { origin: 'http://localhost:8787', 'access-control-request-method': 'POST' } });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
   });
@@ -133,7 +132,7 @@ describe('CORS', () => {
 describe('GET /v1/decide', () => {
   it('gives a new visitor the anonymous decision without storing anything', async () => {
     const aid = uid('a');
-    const res = await SELF.fetch(`http://localhost:8787/v1/decide?site=demo&aid=${aid}`);
+    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${aid}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ visitor: { id: aid, stage: 'anonymous' }, ctas: { hero: { id: 'read-blog' } } });
     expectError(await profile('demo', aid), 404, 'unknown_visitor');
@@ -142,12 +141,12 @@ describe('GET /v1/decide', () => {
   it("gives a known visitor their stage's CTA", async () => {
     const batch = makeBatch([journey.identify(), journey.demo()]);
     await collect(batch);
-    const res = await SELF.fetch(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`);
+    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`);
     expect(await res.json()).toMatchObject({ visitor: { stage: 'sql' }, ctas: { hero: { id: 'demo-booked' } } });
   });
 
   it('names a missing parameter', async () => {
-    const res = await SELF.fetch('http://localhost:8787/v1/decide?site=demo');
+    const res = await fetchWorker('http://localhost:8787/v1/decide?site=demo');
     expectError({ status: res.status, body: await res.json() }, 400, 'invalid_query');
   });
 });
@@ -169,12 +168,12 @@ describe('documents', () => {
   });
 
   it('serves /sdk.js with an ETag and answers 304 to a revalidation', async () => {
-    const res = await SELF.fetch('http://localhost:8787/sdk.js');
+    const res = await fetchWorker('http://localhost:8787/sdk.js');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('javascript');
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
-    const again = await SELF.fetch('http://localhost:8787/sdk.js', { headers: { 'if-none-match': etag } });
+    const again = await fetchWorker('http://localhost:8787/sdk.js', { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
   });
 

@@ -1,13 +1,23 @@
-/** Talking to the real Worker (SELF) the way clients do. */
-import { SELF } from 'cloudflare:test';
+/** Talking to the real Worker the way clients do. */
+import { createExecutionContext, env } from 'cloudflare:test';
 import { expect } from 'vitest';
+import worker from '../../worker/index';
 import type { BatchInput } from '../../worker/schema/events';
 
 export const ADMIN = { authorization: 'Bearer dev-admin-token' };
+
+/**
+ * Calls the Worker's own fetch handler in this workerd isolate, with the real bindings and
+ * Durable Objects. (`SELF.fetch` of vitest-pool-workers 0.15 slows down with every request a test
+ * file makes: 200 requests took 2.4 s, the next 200 13 s, the next 200 49 s; this path stays flat.)
+ */
+export function fetchWorker(input: string, init?: RequestInit): Promise<Response> {
+  return Promise.resolve(worker.fetch(new Request(input, init), env as never, createExecutionContext()));
+}
 const BASE = 'http://localhost:8787';
 
 export async function collect(batch: BatchInput | unknown, headers: Record<string, string> = {}) {
-  const res = await SELF.fetch(`${BASE}/v1/collect`, {
+  const res = await fetchWorker(`${BASE}/v1/collect`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof batch === 'string' ? batch : JSON.stringify(batch),
@@ -17,7 +27,7 @@ export async function collect(batch: BatchInput | unknown, headers: Record<strin
 
 export async function api(path: string, init: RequestInit & { json?: unknown } = {}) {
   const { json, ...rest } = init;
-  const res = await SELF.fetch(`${BASE}${path}`, {
+  const res = await fetchWorker(`${BASE}${path}`, {
     ...rest,
     headers: { ...ADMIN, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) },
     ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
