@@ -145,6 +145,13 @@ describe('candidate rules', () => {
     expect(kept.filter((k) => k.startsWith('trait:custom.trial'))).toEqual([]);
   });
 
+  it('never proposes a rule the config schema would refuse', () => {
+    const odd = Array.from({ length: 40 }, (_, i) => makeRow({ traits: { custom: { 'job title': i % 2 ? 'x' : 'y', ok: i % 2 ? 'x' : 'y' }, industry: i % 2 ? 'a'.repeat(150) : 'b' } }));
+    const cols = candidateColumns(odd, makeConfig(), { minSupport: 5, maxCandidates: 100 }).map((c) => c.key);
+    expect(cols).toContain('trait:custom.ok=x');
+    expect(cols.some((k) => k.startsWith('trait:custom.job title'))).toBe(false);
+  });
+
   it('rule ids are valid and readable', () => {
     expect(ruleId('occupation-Software Engineer!')).toBe('learned-occupation-software-engineer');
     expect(ruleId('x'.repeat(100))).toHaveLength(64);

@@ -4,6 +4,7 @@
  * deterministic: the same rows, document and options give the same answer.
  */
 import { resolveConfig, type SiteConfig, type SiteConfigInput } from '../schema/config';
+import { LIMITS } from '../schema/limits';
 import { candidateColumns } from './candidates';
 import { calibrationOf, evaluate, round, scoreRows, type Evaluation, type Labelled } from './evaluate';
 import { columnStats, designMatrix, existingColumns, type Column } from './features';
@@ -91,6 +92,8 @@ export function calibrate(rows: TrainingRow[], document: SiteConfigInput, config
   const proposed = resolved(proposal);
   notes.push(...thresholdNotes(mql, sql, options));
   notes.push('Stage fit gates are set to 0 in the proposal: the learned points weigh fit and behaviour together.');
+  const bytes = new TextEncoder().encode(JSON.stringify(proposal)).length;
+  if (bytes > LIMITS.maxConfigBytes) notes.push(`The proposal is ${bytes} bytes, over the ${LIMITS.maxConfigBytes}-byte config limit: PUT will refuse it; lower maxNewRules or trim the config.`);
 
   const proposedTrain = scoreRows(train, proposed);
   const heldCurrent = scoreRows(holdout, config);

@@ -4,7 +4,7 @@
  * occupation), title words and numeric buckets (company size, numeric custom traits). A candidate
  * becomes a proposed rule only if the fit gives it weight. Pure.
  */
-import type { BehaviorRule, FitRule, SiteConfig } from '../schema/config';
+import { BehaviorRuleSchema, FitRuleSchema, type BehaviorRule, type FitRule, type SiteConfig } from '../schema/config';
 import type { EventType, Traits } from '../schema/events';
 import { fitRuleMatches } from '../scoring/fit';
 import { NEW_RULE_CAP_HITS, rowContext, words, type Column } from './features';
@@ -29,7 +29,10 @@ export function candidateColumns(rows: TrainingRow[], config: SiteConfig, opts: 
   const out: { col: Column; support: number }[] = [];
   const n = rows.length;
   const keep = (col: Column, support: number) => {
-    if (support >= opts.minSupport && n - support >= opts.minSupport) out.push({ col, support });
+    if (support < opts.minSupport || n - support < opts.minSupport) return;
+    // Only rules the config schema accepts (a custom trait key with a space cannot be a fit rule's trait).
+    const valid = col.kind === 'fit' ? FitRuleSchema.safeParse(col.rule).success : BehaviorRuleSchema.safeParse(col.rule).success;
+    if (valid) out.push({ col, support });
   };
 
   // Behaviour: event keys and topics that no plain rule counts.
