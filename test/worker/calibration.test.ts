@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { TrainingRow } from '../../worker/calibration/training-row';
+import { siteStub } from '../../worker/config/config-cache';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
 import { makeRow, syntheticLeads } from '../helpers/training';
 import { api, collect, eventually, expectError } from './helpers';
@@ -94,7 +95,7 @@ describe('outcomes and verdicts label leads', () => {
 describe('erasure wins over a late label', () => {
   it('a label still in flight when its visitor was erased does not bring the row back', async () => {
     const site = await newSite();
-    const stub = env.SITE.get(env.SITE.idFromName(site));
+    const stub = siteStub(env as never, site);
     const before = Date.now() - 1000;
     await stub.forgetLead('late-1');
     await stub.recordNotice('ntc_late-1', [], before, null, { kind: 'label', row: makeRow({ id: 'late-1', origin: 'live', source: 'won', at: before }) });
