@@ -2,6 +2,8 @@
  * The transactional outbox of a visitor: rows written in the same storage transaction as the
  * transition that causes them, delivered at least once afterwards, each attempt logged.
  */
+import type { LeadPayload } from '../webhooks/payload';
+
 export type OutboxKind = 'webhook' | 'site';
 export type OutboxStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
 
@@ -77,6 +79,24 @@ export class OutboxStore {
       .exec<Raw>("SELECT * FROM outbox WHERE kind = 'webhook' ORDER BY seq DESC LIMIT ?", limit)
       .toArray()
       .map(fromRaw);
+  }
+
+  /** The webhook delivery log as the admin API shows it: newest first, with every attempt and the payload. */
+  log(limit = 100) {
+    return this.list(limit).map((row) => ({
+      id: row.id,
+      endpoint: row.target,
+      type: row.eventType,
+      status: row.status,
+      attempts: row.attempts,
+      createdAt: row.createdAt,
+      nextAttemptAt: row.status === 'pending' ? row.nextAt : null,
+      deliveredAt: row.deliveredAt,
+      lastStatus: row.lastStatus,
+      lastError: row.lastError,
+      log: this.attempts(row.id),
+      payload: JSON.parse(row.payload) as LeadPayload,
+    }));
   }
 
   attempts(id: string): AttemptLog[] {

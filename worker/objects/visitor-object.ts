@@ -5,22 +5,20 @@
 import { DurableObject } from 'cloudflare:workers';
 import { take, type Bucket } from '../abuse/token-bucket';
 import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/labels';
-import type { TrainingUpdate } from '../calibration/training-row';
 import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
 import type { Batch } from '../schema/events';
-import { topTopics } from '../scoring/aggregates';
 import { computeScore } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
-import { applyBatch, newVisitorState, type TimelineEntry, type Transition, type VisitorState } from '../visitor/apply-batch';
-import { indexIsStale, leadSnapshot } from '../visitor/lead-snapshot';
+import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
+import { NO_EVENTS, planChange, type VisitorChange } from '../visitor/change';
 import { nextRetentionCheck, retentionNow } from '../visitor/retention';
 import { applyVerdict, type VerdictInput } from '../visitor/verdict';
-import { TIMELINE_IN_PAYLOAD, type LeadPayload, type Verdict } from '../webhooks/payload';
+import type { Verdict } from '../webhooks/payload';
 import { buildProfile, type VisitorProfile } from '../visitor/profile';
 import { dispatchDue } from '../webhooks/dispatch';
-import { planOutbox, type PlanInput, type SiteNotice } from '../webhooks/plan';
+import type { SiteNotice } from '../webhooks/plan';
 import { OutboxStore } from './outbox-store';
 import { VisitorStore } from './visitor-store';
 
@@ -85,11 +83,8 @@ export class VisitorObject extends DurableObject<Env> {
     const outcome = applyVerdict(this.state, input, score.total, score.fit, meta.receivedAt);
     if (!outcome.ok) return { ok: false, status: 409, message: outcome.message };
     this.commit(outcome.state, config, meta, {
-      isNewVisitor: false,
-      timeline: [],
+      ...NO_EVENTS,
       transitions: outcome.transition ? [outcome.transition] : [],
-      demoRequests: [],
-      seenIds: [],
       verdict: { ...outcome.verdict, funnelStage: outcome.funnelStage },
       training: verdictLabel(this.state, input, config, meta.receivedAt),
     });
@@ -102,7 +97,7 @@ export class VisitorObject extends DurableObject<Env> {
     const label = outcomeLabel(this.state, input, config, meta.receivedAt);
     if (!label.ok) return { ok: false, status: 409, message: label.message };
     this.config = config;
-    this.commit(this.state, config, meta, { isNewVisitor: false, timeline: [], transitions: [], demoRequests: [], seenIds: [], training: label.update });
+    this.commit(this.state, config, meta, { ...NO_EVENTS, transitions: [], training: label.update });
     return { ok: true, stage: this.state.stage };
   }
 
@@ -110,61 +105,24 @@ export class VisitorObject extends DurableObject<Env> {
    * Persists a change and the outbox rows it causes atomically, then starts delivering them
    * (the alarm, armed in the same breath, is the backup).
    */
-  private commit(
-    next: VisitorState,
-    config: SiteConfig,
-    meta: IngestMeta,
-    change: {
-      isNewVisitor: boolean;
-      timeline: TimelineEntry[];
-      transitions: Transition[];
-      demoRequests: TimelineEntry[];
-      seenIds: string[];
-      verdict?: PlanInput['verdict'];
-      training?: TrainingUpdate;
-    },
-  ) {
+  private commit(next: VisitorState, config: SiteConfig, meta: IngestMeta, change: VisitorChange) {
     const now = meta.receivedAt;
-    const score = computeScore(next.aggregates, config, now);
-    const topics = topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5);
-    const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
-    const lead = leadSnapshot(next, score, topics, now);
-    if (refreshIndex && lead) next = { ...next, indexedAt: now };
-    const rows = planOutbox(
-      {
-        base: {
-          at: now,
-          site: next.site,
-          anonymousId: next.anonymousId,
-          adminUrl: visitorAdminUrl(config.adminBaseUrl ?? meta.adminBaseUrl, next.site, next.anonymousId),
-          traits: next.aggregates.traits,
-          score,
-          topics,
-          timeline: [...change.timeline].reverse().concat(this.store.timeline(TIMELINE_IN_PAYLOAD)),
-        },
-        isNewVisitor: change.isNewVisitor,
-        demoRequests: change.demoRequests,
-        transitions: change.transitions,
-        stage: next.stage,
-        verdict: change.verdict,
-        lead,
-        refreshIndex,
-        training: change.training,
-      },
-      config,
-      () => crypto.randomUUID(),
-    );
-
+    const planned = planChange(next, change, config, {
+      now,
+      adminBaseUrl: meta.adminBaseUrl,
+      recentTimeline: (limit) => this.store.timeline(limit),
+      newId: () => crypto.randomUUID(),
+    });
     this.ctx.storage.transactionSync(() => {
-      this.store.saveState(next);
+      this.store.saveState(planned.state);
       this.store.markSeen(change.seenIds);
       this.faults.midTransaction?.();
       this.store.appendTimeline(change.timeline);
       this.store.appendTransitions(change.transitions);
-      for (const row of rows) this.outbox.add(row);
+      for (const row of planned.rows) this.outbox.add(row);
     });
-    this.state = next;
-    if (rows.length > 0) {
+    this.state = planned.state;
+    if (planned.rows.length > 0) {
       void this.ctx.storage.setAlarm(now + 5_000);
       this.faults.afterCommit?.();
       this.ctx.waitUntil(this.pump());
@@ -182,20 +140,7 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   deliveries() {
-    return this.outbox.list().map((row) => ({
-      id: row.id,
-      endpoint: row.target,
-      type: row.eventType,
-      status: row.status,
-      attempts: row.attempts,
-      createdAt: row.createdAt,
-      nextAttemptAt: row.status === 'pending' ? row.nextAt : null,
-      deliveredAt: row.deliveredAt,
-      lastStatus: row.lastStatus,
-      lastError: row.lastError,
-      log: this.outbox.attempts(row.id),
-      payload: JSON.parse(row.payload) as LeadPayload,
-    }));
+    return this.outbox.log();
   }
 
   /** Queues a finished delivery again with the same webhook-id. */
@@ -293,8 +238,4 @@ export class VisitorObject extends DurableObject<Env> {
     if (next.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.min(...next));
   }
-}
-
-export function visitorAdminUrl(base: string, site: string, anonymousId: string): string {
-  return `${base.replace(/\/$/, '')}/admin/visitor?site=${encodeURIComponent(site)}&aid=${encodeURIComponent(anonymousId)}`;
 }

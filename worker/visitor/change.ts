@@ -1,0 +1,79 @@
+/**
+ * What one change to a visitor writes besides its state: the outbox rows (webhooks, the site
+ * notice) and the refreshed index time. Pure, so the Durable Object only persists the result.
+ */
+import type { TrainingUpdate } from '../calibration/training-row';
+import type { SiteConfig } from '../schema/config';
+import { topTopics } from '../scoring/aggregates';
+import { computeScore } from '../scoring/score';
+import { TIMELINE_IN_PAYLOAD } from '../webhooks/payload';
+import { planOutbox, type PlanInput, type PlannedRow } from '../webhooks/plan';
+import type { TimelineEntry, Transition, VisitorState } from './apply-batch';
+import { indexIsStale, leadSnapshot } from './lead-snapshot';
+
+export type VisitorChange = {
+  isNewVisitor: boolean;
+  /** New events, oldest first. */
+  timeline: TimelineEntry[];
+  transitions: Transition[];
+  demoRequests: TimelineEntry[];
+  /** Event ids to remember for de-duplication. */
+  seenIds: string[];
+  verdict?: PlanInput['verdict'];
+  training?: TrainingUpdate;
+};
+
+/** A change that records no events (verdicts, outcomes). */
+export const NO_EVENTS: Pick<VisitorChange, 'isNewVisitor' | 'timeline' | 'demoRequests' | 'seenIds'> = {
+  isNewVisitor: false,
+  timeline: [],
+  demoRequests: [],
+  seenIds: [],
+};
+
+export type ChangeContext = {
+  now: number;
+  /** Origin of the marketer view, for links in webhook payloads. */
+  adminBaseUrl: string;
+  /** The stored timeline, newest first (for payloads). */
+  recentTimeline: (limit: number) => TimelineEntry[];
+  newId: () => string;
+};
+
+export function planChange(next: VisitorState, change: VisitorChange, config: SiteConfig, ctx: ChangeContext): { state: VisitorState; rows: PlannedRow[] } {
+  const { now } = ctx;
+  const score = computeScore(next.aggregates, config, now);
+  const topics = topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5);
+  const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
+  const lead = leadSnapshot(next, score, topics, now);
+  const state = refreshIndex && lead ? { ...next, indexedAt: now } : next;
+  const rows = planOutbox(
+    {
+      base: {
+        at: now,
+        site: next.site,
+        anonymousId: next.anonymousId,
+        adminUrl: visitorAdminUrl(config.adminBaseUrl ?? ctx.adminBaseUrl, next.site, next.anonymousId),
+        traits: next.aggregates.traits,
+        score,
+        topics,
+        timeline: [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)),
+      },
+      isNewVisitor: change.isNewVisitor,
+      demoRequests: change.demoRequests,
+      transitions: change.transitions,
+      stage: next.stage,
+      verdict: change.verdict,
+      lead,
+      refreshIndex,
+      training: change.training,
+    },
+    config,
+    ctx.newId,
+  );
+  return { state, rows };
+}
+
+export function visitorAdminUrl(base: string, site: string, anonymousId: string): string {
+  return `${base.replace(/\/$/, '')}/admin/visitor?site=${encodeURIComponent(site)}&aid=${encodeURIComponent(anonymousId)}`;
+}
