@@ -10,7 +10,7 @@
  * Needs `npm install` and the built SDK (`npm run build`, run here if dist/ is missing). Offline.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createClient } from './lib/http.mjs';
 import { loadAverage, machine } from './lib/machine.mjs';
 import { startReceiver } from './lib/receiver.mjs';
@@ -66,21 +66,28 @@ try {
   if (wants('ingest')) results.ingest = await benchIngest({ le, bl, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
   if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });
   if (wants('sdk')) results.sdkMainThread = await benchSdkMainThread({ le, loads: SIZE.sdkLoads, log });
-  // Last of the timed sections: it leaves 10,000 visitor objects behind.
-  if (wants('growth')) results.growth = await benchGrowth({ le, bl, runs: SIZE.growthRuns, singles: SIZE.growthSingles, visitors: SIZE.visitors, probes: SIZE.probes, log });
+  results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;
+  if (wants('growth')) {
+    // Its own pair, so the 10,000 visitors it leaves behind touch no other section.
+    const gle = await target('leadedge');
+    const gbl = await target('baseline');
+    results.growth = await benchGrowth({ le: gle, bl: gbl, runs: SIZE.growthRuns, singles: SIZE.growthSingles, visitors: SIZE.visitors, probes: SIZE.probes, log });
+    results.staleSocketRetries += gle.client.stats.retriedStaleSockets + gbl.client.stats.retriedStaleSockets;
+  }
   if (wants('cost')) {
     // A separate, instrumented runtime: counting must not touch the timed runs above.
     const counted = await target('leadedge', { count: true });
     results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
   }
-  results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;
+  results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
 } finally {
   for (const close of open.reverse()) await close().catch(() => undefined);
 }
 
 results.loadAfter = loadAverage();
 results.seconds = (Date.now() - started) / 1000;
-const report = renderReport(results);
+const experiments = existsSync('bench/experiments.json') ? JSON.parse(readFileSync('bench/experiments.json', 'utf8')) : null;
+const report = renderReport(results, experiments);
 const official = !only && !quick;
 if (official) writeFileSync('BENCHMARKS.md', report);
 if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);

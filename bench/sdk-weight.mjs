@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { minify } from 'terser';
 
-export const BUDGET_GZIP = 5 * 1024;
+import { SDK_BUDGET_GZIP as BUDGET_GZIP } from './lib/report-targets.mjs';
 export const SDK_PATH = 'dist/sdk/leadedge.js';
 export const FLOOR_PATH = 'bench/floor/pageview.js';
 

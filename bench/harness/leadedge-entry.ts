@@ -138,6 +138,11 @@ export class SiteObject extends RealSiteObject {
 
 export default {
   async fetch(request: Request, env: BenchEnv, ctx: ExecutionContext): Promise<Response> {
+    // The probes' paths are checked without parsing the URL, so beacons pay nothing for them.
+    if (!request.url.includes('/__bench/')) {
+      counts.workerRequests++;
+      return app.fetch(request, countingEnv(env), ctx);
+    }
     const url = new URL(request.url);
     if (url.pathname === '/__bench/counts') {
       const body = snapshot();
@@ -150,7 +155,6 @@ export default {
       const stub = aid ? env.VISITOR.get(env.VISITOR.idFromName(`${site}/${aid}`)) : env.SITE.get(env.SITE.idFromName(site));
       return Response.json({ bytes: await (stub as unknown as { benchDatabaseSize(): Promise<number> }).benchDatabaseSize() });
     }
-    counts.workerRequests++;
-    return app.fetch(request, countingEnv(env), ctx);
+    return new Response('no such probe', { status: 404 });
   },
 } satisfies ExportedHandler<BenchEnv>;

@@ -1,0 +1,5 @@
+/** The targets, shared by the report and its reading. */
+export const INGEST_TARGET = 1.5;
+export const HANDOFF_TARGET_MS = 100;
+export const GROWTH_TARGET = 1.2;
+export const SDK_BUDGET_GZIP = 5 * 1024;
