@@ -13,6 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 
 /** The request body from command-line flags (only what was given: the server fills the defaults). */
 export function optionsFrom(args) {
@@ -53,16 +54,10 @@ export function formatReport(r) {
   return lines.join('\n');
 }
 
+/** Command-line options, parsed by Node's own parser (unknown options are an error). */
 function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    if (a.includes('=')) out[a.slice(2, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
-    else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i];
-    else out[a.slice(2)] = true;
-  }
-  return out;
+  const { values, positionals } = parseCliArgs({ args: argv, options: { apply: { type: 'boolean' }, json: { type: 'boolean' }, mql: { type: 'string' }, sql: { type: 'string' }, out: { type: 'string' }, site: { type: 'string' }, token: { type: 'string' }, url: { type: 'string' } }, allowPositionals: false });
+  return { ...values, _: positionals };
 }
 
 async function main() {

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 
 const BATCH = 500;
 
@@ -126,16 +127,10 @@ export function mapRecords(records, mapping) {
 const idOf = (raw) => String(raw).trim().replace(/[^A-Za-z0-9._:-]+/g, '-').slice(0, 128) || 'lead';
 const scalar = (v) => (/^-?\d+(\.\d+)?$/.test(v) ? Number(v) : /^(true|false)$/i.test(v) ? v.toLowerCase() === 'true' : v);
 
+/** Command-line options, parsed by Node's own parser (unknown options are an error). */
 function parseArgs(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) out._.push(a);
-    else if (a.includes('=')) out[a.slice(2, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
-    else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i];
-    else out[a.slice(2)] = true;
-  }
-  return out;
+  const { values, positionals } = parseCliArgs({ args: argv, options: { delimiter: { type: 'string' }, map: { type: 'string' }, site: { type: 'string' }, token: { type: 'string' }, url: { type: 'string' }, 'dry-run': { type: 'boolean' } }, allowPositionals: true });
+  return { ...values, _: positionals };
 }
 
 async function main() {

@@ -17,7 +17,7 @@ function visitor(stage: Stage, events = [] as ReturnType<typeof makeEvent>[], sc
 describe('CTA decisions', () => {
   it('anonymous reader of an analytics post is offered the ebook on that topic', () => {
     const { input, config } = visitor('anonymous', [makeEvent({ topics: ['analytics'] })]);
-    expect(decide(input, config, NOW).ctas.hero).toEqual({ id: 'ebook-analytics', text: 'Get the free ebook: the analytics playbook', href: '/ebook?topic=analytics' });
+    expect(decide(input, config, NOW).ctas.hero).toEqual({ id: 'ebook-analytics', text: 'Get the free ebook: the analytics playbook', href: '/ebook' });
   });
 
   it('after the ebook download the next step is the webinar on the same topic', () => {

@@ -1,4 +1,6 @@
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { siteStub } from '../../worker/config/config-cache';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
 import { api, collect, expectError, fetchWorker, profile } from './helpers';
 
@@ -118,5 +120,22 @@ describe('visitors', () => {
   it('invalid ids in the path are a 400', async () => {
     expectError(await api('/v1/admin/sites/demo/visitors/has%20space'), 400, 'invalid_path');
     expectError(await api('/v1/admin/sites/Bad_Site'), 400, 'invalid_path');
+  });
+});
+
+describe('embedded default configs', () => {
+  it('follow a new release while untouched, and never overwrite a saved version', async () => {
+    const stub = siteStub(env as never, 'demo');
+    const { DEMO_CONFIG } = await import('../../worker/config/demo-config');
+    // An older release's embedded document, as a local dev state would hold it.
+    await runInDurableObject(stub, (_i, ctx) => {
+      ctx.storage.sql.exec("INSERT INTO config_versions (version, saved_at, note, document) VALUES (9000, 0, 'embedded default', ?)", JSON.stringify({ ...DEMO_CONFIG, name: 'old release' }));
+    });
+    const upgraded = await api('/v1/admin/sites/demo');
+    expect(upgraded.body.config.name).toBe(DEMO_CONFIG.name);
+    expect(upgraded.body.version).toBe(9001);
+
+    await api('/v1/admin/sites/demo?note=mine', { method: 'PUT', json: { ...DEMO_CONFIG, name: 'edited by marketing' } });
+    expect((await api('/v1/admin/sites/demo')).body.config.name).toBe('edited by marketing');
   });
 });

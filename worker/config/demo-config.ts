@@ -47,7 +47,8 @@ export const DEMO_CONFIG: SiteConfigInput = {
       { id: 'demo-booked', when: { stages: ['sql', 'sal'] }, text: 'Your demo is booked, {{firstName|there}}: meet your rep', href: '/demo#booked', variant: 'success' },
       { id: 'demo-{{topTopic}}', when: { did: ['webinar_signup'] }, text: 'See {{topTopic|Acme Analytics}} in action: book a 20-minute demo', href: '/demo?topic={{topTopic}}', variant: 'primary' },
       { id: 'webinar-{{topTopic}}', when: { did: ['download'] }, text: 'Join the live webinar on {{topTopic|analytics}}', href: '/webinar?topic={{topTopic}}', variant: 'primary' },
-      { id: 'ebook-{{topTopic}}', when: { topics: ['analytics', 'attribution', 'pipeline'] }, text: 'Get the free ebook: the {{topTopic}} playbook', href: '/ebook?topic={{topTopic}}' },
+      // There is one ebook (on analytics); readers of either blog topic are offered it.
+      { id: 'ebook-analytics', when: { topics: ['analytics', 'attribution'], didNot: ['download'] }, text: 'Get the free ebook: the analytics playbook', href: '/ebook' },
       { id: 'read-blog', text: 'Read how teams find buyers in their traffic', href: '/blog/finding-buyers' },
     ],
     sidebar: [

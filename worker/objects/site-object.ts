@@ -13,6 +13,8 @@ import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
 import { TrainingStore } from './training-store';
 
+const EMBEDDED_NOTE = 'embedded default';
+
 /** Sites whose config is embedded in the Worker and seeded on first use. */
 const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 
@@ -26,13 +28,19 @@ export class SiteObject extends DurableObject<Env> {
     this.training = new TrainingStore(ctx.storage.sql);
   }
 
-  /** The current config document, seeding an embedded default; null for an unknown site. */
+  /**
+   * The current config document, seeding an embedded default; null for an unknown site. A site
+   * still on an embedded default that no one has edited follows the embedded document when a new
+   * release changes it (a saved version of its own is never overwritten).
+   */
   getConfig(site: string): ConfigVersion | null {
     const current = this.store.current();
-    if (current) return current;
     const embedded = Object.hasOwn(EMBEDDED, site) ? EMBEDDED[site] : undefined;
+    if (current && !(embedded && current.note === EMBEDDED_NOTE && JSON.stringify(current.document) !== JSON.stringify(embedded))) {
+      return current;
+    }
     if (!embedded) return null;
-    this.store.save(embedded, 'embedded default', Date.now());
+    this.store.save(embedded, EMBEDDED_NOTE, Date.now());
     return this.store.current();
   }
 
