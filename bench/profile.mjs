@@ -4,12 +4,17 @@
  * beacons are sent, summed by source module (esbuild marks each module in the bundle) and by
  * function. Not part of `npm run bench`; run it when a target is missed:
  *
- *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1]
+ *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1] [--variant=all]
+ *
+ * --variant profiles a patched copy of worker/ (bench/lib/patches.mjs) instead of worker/.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { closedLoop, createClient } from './lib/http.mjs';
 import { batch, pageViews } from './lib/events.mjs';
+import { VARIANTS, patchedCopy } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 
@@ -76,7 +81,11 @@ function moduleMap(bundlePath) {
   };
 }
 
-const runtime = await startRuntime({ kind: 'leadedge', inspectorPort: await freePort() });
+const variant = args.variant ? VARIANTS.find((v) => v.name === args.variant) : null;
+if (args.variant && !variant) throw new Error(`no variant ${args.variant}; one of ${VARIANTS.map((v) => v.name).join(', ')}`);
+const copies = variant ? mkdtempSync(join(tmpdir(), 'leadedge-profile-')) : null;
+const entry = variant ? patchedCopy(copies, variant) : undefined;
+const runtime = await startRuntime({ kind: 'leadedge', inspectorPort: await freePort(), entry });
 const client = createClient(runtime.url);
 try {
   const SITE = 'bench-profile';
@@ -124,4 +133,5 @@ try {
 } finally {
   client.close();
   await runtime.close();
+  if (copies) rmSync(copies, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createClient } from './lib/http.mjs';
-import { loadAverage, machine } from './lib/machine.mjs';
+import { loadAverage, machine, revision } from './lib/machine.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { renderReport } from './lib/report.mjs';
@@ -42,7 +42,7 @@ if (!existsSync('dist/sdk/leadedge.js') || !existsSync('worker/generated/sdk-bun
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const results = { startedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick, size: SIZE, machine: machine(), loadBefore: loadAverage() };
+const results = { startedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick, size: SIZE, revision: revision(), machine: machine(), loadBefore: loadAverage() };
 log(`machine ${results.machine.cpu}; load average ${results.loadBefore}`);
 
 const open = [];

@@ -1,4 +1,5 @@
 /** What the numbers were measured on: hardware, software versions and how busy the machine was. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -26,3 +27,11 @@ export function machine() {
 
 /** 1-, 5- and 15-minute load averages, as `uptime` prints them. */
 export const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+
+/** The commit measured, and whether worker/ or sdk/ had uncommitted changes (others work here too). */
+export function revision() {
+  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
+  const dirty = git('status', '--porcelain', '--', 'worker', 'sdk', 'scripts/build-sdk.mjs');
+  return dirty ? `${commit} with uncommitted changes in ${[...new Set(dirty.split('\n').map((l) => l.slice(3).split('/')[0]))].join(', ')}` : commit;
+}

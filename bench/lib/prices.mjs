@@ -3,7 +3,7 @@
  * monthly allowances). Read from Cloudflare's documentation in the stored copies available to
  * this project (see BENCHMARKS.md for the pages); check them again before quoting.
  */
-export const PRICES_READ = '2026-11 (Cloudflare docs pages as stored; DO release notes page last updated 2026-04-21)';
+export const PRICES_READ = 'on 2026-11-23 from stored copies of the Cloudflare docs (the Durable Objects release notes page was last updated 2026-04-21)';
 
 export const CLOUDFLARE = {
   workerRequestsPerMillion: 0.3,
@@ -33,6 +33,6 @@ export const ALTERNATIVES = [
     note: '$0.0000500/event from 1M to 2M events a month, falling by tier to $0.0000090 beyond 250M (first 1M free)',
     source: 'https://posthog.com/pricing (tiers as quoted by https://flexprice.io/blog/posthog-pricing-guide)',
   },
-  { name: 'Mixpanel', perMillion: null, note: 'priced by events on the Growth plan, but no per-event list price in the sources available here', source: 'https://docs.mixpanel.com/docs/pricing' },
+  { name: 'Mixpanel', perMillion: null, note: 'priced by events on the Growth plan, but no per-event list price in the sources available here', source: 'https://help.mixpanel.com/hc/en-us/articles/13530857626132-Billing-for-Events' },
   { name: 'Segment, HubSpot lead scoring, 6sense', perMillion: null, note: 'priced per tracked user, contact or seat: no per-event price to compare', source: null },
 ];

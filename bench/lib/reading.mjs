@@ -31,7 +31,8 @@ export function reading(r) {
     parts.push(
       `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event): ` +
         `per-event work (one dedupe row and one timeline row each, and their validation) is what grows. At concurrency 16 and 64 both sides ` +
-        `are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio; ` +
+        `are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
+        `(${fmt(c64.le.cpu.median / c64.bl.cpu.median)}x at c=64); ` +
         `LeadEdge sustained ${fmt(c64.le.rps.median, 0)} beacons/s single and ${fmt(b64.le.rps.median * 20, 0)} events/s in batches of 20 on this machine.`,
     );
   }
@@ -47,20 +48,31 @@ export function reading(r) {
   if (r.growth) {
     const h = r.growth.history;
     const at10k = h.find((p) => p.events === 10_000) ?? h.at(-1);
+    const p = r.growth.population;
     parts.push(
       `History does not slow a visitor down (${fmt(at10k.vsFirstCheckpoint.median)}x after ${at10k.events.toLocaleString('en-US')} events): every table is bounded and ` +
         `indexed. Storage is bounded by the 10,000-id dedupe window (${bytes(at10k.bytes.median)} at the cap, ${bytes(h.at(-1).bytes.median)} at ` +
         `${h.at(-1).events.toLocaleString('en-US')} events); a one-event visitor already takes ${bytes(h[0].bytes.median)}, mostly one 4 KiB page for each of ` +
-        `the object's tables and indexes.`,
+        `the object's tables and indexes. With ${p.visitors.toLocaleString('en-US')} visitors alive the same visitors answer as before ` +
+        `(${fmt(p.driftCorrected)}x, drift-corrected); a visitor whose object was evicted pays a cold start, ${fmt(p.after.le)} ms against ` +
+        `${fmt(p.after.bl)} ms for the baseline's cold start (its constructor re-runs every CREATE TABLE IF NOT EXISTS of the visitor and outbox stores and reads the state row; the baseline's creates one table).`,
     );
   }
   if (r.cost) {
     const d = r.cost.dollars;
     parts.push(
       `Cost is bound by rows written: ${fmt(r.cost.perEvent.rowsWritten)} per event make ${usdShort(d.lines.rowsWritten)} of the ${usdShort(d.total)} per million ` +
-        `events, because each row written is billed like a request and the beacon path writes the dedupe row with two indexes, a ` +
-        `sqlite_sequence row per AUTOINCREMENT insert, and, for each new visitor, about twenty rows of schema and a site notice through ` +
-        `the outbox with its attempt log; requests and CPU are cents.`,
+        `events, because a row written costs $1.00 per million (3.3 Worker requests) and the beacon path writes the dedupe row with ` +
+        `its two indexes, a sqlite_sequence row per AUTOINCREMENT insert, and, for each new visitor, about twenty rows of schema and a ` +
+        `first-visit notice to the site object through the outbox with its attempt log (which also makes the site object a per-new-visitor ` +
+        `hot spot); requests and CPU are cents.`,
+    );
+  }
+  if (r.sdkWeight && r.sdkMainThread) {
+    const t = r.sdkMainThread.find((x) => x.throttle > 1) ?? r.sdkMainThread[0];
+    parts.push(
+      `The SDK is ${bytes(r.sdkWeight.sdk.gzip)} gzip (${fmt(r.sdkWeight.sdk.gzip / r.sdkWeight.floor.gzip)}x the page-view floor, ${r.sdkWeight.withinBudget ? 'within' : 'over'} the budget) and adds ` +
+        `${fmt(t.sdkAddedScript.median)} ms of main-thread scripting to a first visit at CPU x${t.throttle} against ${fmt(t.floorAddedScript.median)} ms for the floor.`,
     );
   }
   return parts.join(' ');

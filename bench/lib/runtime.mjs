@@ -97,6 +97,9 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
     mf,
     bundlePath,
     inspectorPort,
+    pids,
+    /** Files workerd holds open: about two per Durable Object whose SQLite database is open. */
+    openFiles: () => pids.reduce((sum, pid) => sum + openFilesOf(pid), 0),
     /** CPU milliseconds (user + system) workerd has used so far: Worker, objects, SQLite and HTTP. */
     cpuMs: () => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0),
     async close() {
@@ -129,6 +132,14 @@ function cpuMsOf(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function openFilesOf(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return 0;
   }
