@@ -14,10 +14,10 @@ const SITE = 'bench-ingest';
 const VISITORS = 256;
 
 export const CELLS = [
-  { events: 1, concurrency: 1, count: 300 },
+  { events: 1, concurrency: 1, count: 1500 },
   { events: 1, concurrency: 16, count: 1200 },
   { events: 1, concurrency: 64, count: 2000 },
-  { events: 20, concurrency: 1, count: 150 },
+  { events: 20, concurrency: 1, count: 750 },
   { events: 20, concurrency: 16, count: 600 },
   { events: 20, concurrency: 64, count: 1000 },
 ];

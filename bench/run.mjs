@@ -89,7 +89,19 @@ results.seconds = (Date.now() - started) / 1000;
 const experiments = existsSync('bench/experiments.json') ? JSON.parse(readFileSync('bench/experiments.json', 'utf8')) : null;
 const report = renderReport(results, experiments);
 const official = !only && !quick;
-if (official) writeFileSync('BENCHMARKS.md', report);
+if (official) writeFileSync('BENCHMARKS.md', mergeInto(existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '', report));
 if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(report);
+/**
+ * BENCHMARKS.md is shared: other sections live between their own <!-- name:start/end --> markers.
+ * Ours replaces only the text between <!-- bench:start --> and <!-- bench:end --> (put first when
+ * absent); everything else in the file is kept as it was.
+ */
+function mergeInto(existing, ours) {
+  const block = `<!-- bench:start -->\n${ours.trimEnd()}\n<!-- bench:end -->`;
+  const mine = /<!-- bench:start -->[\s\S]*?<!-- bench:end -->/;
+  if (mine.test(existing)) return existing.replace(mine, () => block);
+  return `${block}\n\n${existing.trimStart()}`.trimEnd() + '\n';
+}
+
 log(`done in ${results.seconds.toFixed(0)} s${official ? '; wrote BENCHMARKS.md' : ' (quick or partial run: BENCHMARKS.md not written)'}`);

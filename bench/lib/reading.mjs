@@ -50,7 +50,7 @@ export function reading(r) {
     const at10k = h.find((p) => p.events === 10_000) ?? h.at(-1);
     const p = r.growth.population;
     parts.push(
-      `History does not slow a visitor down (${fmt(at10k.vsFirstCheckpoint.median)}x after ${at10k.events.toLocaleString('en-US')} events): every table is bounded and ` +
+      `History does not slow a visitor down (after ${at10k.events.toLocaleString('en-US')} events a beacon takes ${fmt(at10k.vsControl.median)}x a fresh visitor's, timed alternately): every table is bounded and ` +
         `indexed. Storage is bounded by the 10,000-id dedupe window (${bytes(at10k.bytes.median)} at the cap, ${bytes(h.at(-1).bytes.median)} at ` +
         `${h.at(-1).events.toLocaleString('en-US')} events); a one-event visitor already takes ${bytes(h[0].bytes.median)}, mostly one 4 KiB page for each of ` +
         `the object's tables and indexes. With ${p.visitors.toLocaleString('en-US')} visitors alive the same visitors answer as before ` +

@@ -47,8 +47,10 @@ function targets(r) {
     const h = r.growth.history;
     const at10k = h.find((p) => p.events === 10_000) ?? h.at(-1);
     const last = h.at(-1);
-    rows.push([`Growth: per-event p50 after ${at10k.events.toLocaleString('en-US')} events vs after 1`, `within ${GROWTH_TARGET}x`, ratioRange(at10k.vsFirstCheckpoint), verdict(at10k.vsFirstCheckpoint.median <= GROWTH_TARGET)]);
-    rows.push([`Growth: same, against a fresh visitor timed alongside`, `within ${GROWTH_TARGET}x`, ratioRange(at10k.vsControl), verdict(at10k.vsControl.median <= GROWTH_TARGET)]);
+    // The verdict uses the interleaved comparison: the visitor's own early figure was taken seconds
+    // earlier, so machine drift moves it (both are shown).
+    rows.push([`Growth: per-event p50 after ${at10k.events.toLocaleString('en-US')} events vs a fresh visitor's first events, timed alternately`, `within ${GROWTH_TARGET}x`, ratioRange(at10k.vsControl), verdict(at10k.vsControl.median <= GROWTH_TARGET)]);
+    rows.push([`Growth: same, vs this visitor's own p50 after 1 event (measured earlier: includes machine drift)`, `within ${GROWTH_TARGET}x`, ratioRange(at10k.vsFirstCheckpoint), at10k.vsFirstCheckpoint.median <= GROWTH_TARGET ? verdict(true) : 'drift: see the control column in section 4']);
     const bounded = last.bytes.median <= at10k.bytes.median * 1.1;
     rows.push([`Growth: storage per visitor bounded`, `flat past the 10,000-id dedupe window`, `${bytes(at10k.bytes.median)} at ${at10k.events.toLocaleString('en-US')} events, ${bytes(last.bytes.median)} at ${last.events.toLocaleString('en-US')}`, verdict(bounded)]);
     const p = r.growth.population;
@@ -241,7 +243,9 @@ function caveats() {
 - Requests go through Miniflare's entry worker on both sides; the load generator shares the 2 cores with workerd, so
   throughput at c=16 and c=64 is CPU-bound and latency there is mostly queueing.
 - The machine was shared with other engineers' test suites; see the load average above. Every figure is a median over
-  runs, with its range, and runs alternate which side goes first.
+  runs, with its range, and runs alternate which side goes first. Between whole \`npm run bench\` runs on a quiet machine
+  the single-event c=1 ratio still moved by about 0.2x (1.56x to 1.96x over five runs while this was written): read
+  differences smaller than that as noise, and compare variants inside one run (\`bench/experiments.mjs\` does).
 - Per-IP rate limiting is off locally (no \`CF-Connecting-IP\`); the bench sites lift the per-visitor beacon limit and
   allow automation (headless Chromium); everything else is the embedded demo configuration.
 - Reproduce: \`npm install && npm run build && npm run bench\` (offline). \`npm run bench -- --quick\` for smaller samples,
