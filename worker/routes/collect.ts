@@ -9,10 +9,9 @@ import type { Env } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { assertOriginAllowed, publicCors } from '../middleware/public-cors';
-import type { Batch } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import type { CollectResponse } from '../schema/responses';
-import { BatchSchema } from '../schema/events';
+import { BatchSchema, type Batch } from '../schema/events';
 import { newVisitorState } from '../visitor/apply-batch';
 import { visitorStub } from './stubs';
 
