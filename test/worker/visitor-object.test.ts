@@ -66,6 +66,51 @@ describe('visitor Durable Object', () => {
     expect(reloaded?.stageHistory.map((t) => t.to)).toEqual(['known', 'mql']);
   });
 
+  it('upgrades an object stored in the first release\'s layout, keeping its dedupe window, timeline and stage history', async () => {
+    const first = makeBatch([journey.identify(), journey.download(), journey.webinar()]);
+    await collect(first);
+    const before = (await profile('demo', first.anonymousId)).body;
+    const stub = visitorStub(env as never, 'demo', first.anonymousId);
+    const OLD = [
+      ['seen', 'CREATE TABLE seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)', 'seq, id'],
+      ['timeline', 'CREATE TABLE timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, json TEXT NOT NULL)', 'seq, at, json'],
+      ['transitions', 'CREATE TABLE transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)', 'seq, json'],
+    ] as const;
+    const layout = await runInDurableObject(stub, (instance: VisitorObject, ctx) => {
+      const { sql } = ctx.storage;
+      ctx.storage.transactionSync(() => {
+        for (const [table, ddl, cols] of OLD) {
+          sql.exec(`ALTER TABLE ${table} RENAME TO current_layout`);
+          sql.exec(ddl);
+          sql.exec(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM current_layout`);
+          sql.exec('DROP TABLE current_layout');
+        }
+        sql.exec('CREATE INDEX seen_by_seq ON seen (seq)');
+      });
+      // A new instance over the old layout, as after a deploy.
+      const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
+      new Fresh(ctx, env);
+      return sql.exec<{ name: string; sql: string | null }>('SELECT name, sql FROM sqlite_master').toArray();
+    });
+    const ddl = Object.fromEntries(layout.map((r) => [r.name, r.sql ?? '']));
+    expect(ddl.seen).toMatch(/seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE/);
+    expect(ddl.timeline).not.toMatch(/AUTOINCREMENT/);
+    expect(ddl.transitions).not.toMatch(/AUTOINCREMENT/);
+    expect(ddl.seen_by_seq).toBeUndefined();
+    expect(ddl.current_layout).toBeUndefined();
+
+    const after = (await profile('demo', first.anonymousId)).body;
+    expect(after.timeline).toEqual(before.timeline);
+    expect(after.stageHistory).toEqual(before.stageHistory);
+    // The dedupe window survived: a resend is recognised; a new event lands after the old ones.
+    const resend = await collect(first);
+    expect(resend.body).toMatchObject({ accepted: 0, duplicates: 3 });
+    const next = journey.pricing();
+    expect((await collect(makeBatch([next], { anonymousId: first.anonymousId }))).body).toMatchObject({ accepted: 1, duplicates: 0 });
+    const latest = (await profile('demo', first.anonymousId)).body;
+    expect(latest.timeline.map((e: { id: string }) => e.id)).toEqual([next.id, ...before.timeline.map((e: { id: string }) => e.id)]);
+  });
+
   it("counts each visitor and each stage reached in the site's funnel, once", async () => {
     const site = uid('funnel').toLowerCase();
     await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { allowedOrigins: ['*'], scoring: { behavior: [{ id: 'x', points: 100 }] } } });

@@ -16,7 +16,10 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await readLimited(c.req.raw, maxBytes);
+  // A declared length is enforced by the runtime, so the body can be read in one piece.
+  const bytes = Number.isFinite(declared) ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, maxBytes);
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  const text = decodeUtf8(bytes);
   if (text.trim() === '') throw new ApiError(400, 'empty_body', 'the request body is empty; send a JSON document');
   try {
     return JSON.parse(text);
@@ -25,8 +28,20 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   }
 }
 
-async function readLimited(req: Request, maxBytes: number): Promise<string> {
-  if (!req.body) return '';
+/** Stateless with `fatal` and no streaming, so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8');
+  }
+}
+
+/** A body without a declared length (chunked): stop reading as soon as it passes the limit. */
+async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -46,11 +61,7 @@ async function readLimited(req: Request, maxBytes: number): Promise<string> {
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all);
-  } catch {
-    throw new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8');
-  }
+  return all;
 }
 
 const tooLarge = (maxBytes: number) =>

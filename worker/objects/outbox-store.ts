@@ -43,16 +43,24 @@ const fromRaw = (r: Raw): OutboxRow => ({
 });
 
 export class OutboxStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
-      target TEXT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,
-      status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
-      last_status INTEGER, last_error TEXT, delivered_at INTEGER)`);
-    sql.exec('CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, next_at)');
-    sql.exec(`CREATE TABLE IF NOT EXISTS attempts (
-      outbox_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER,
-      latency_ms INTEGER NOT NULL, error TEXT, PRIMARY KEY (outbox_id, attempt))`);
+  /** @param existing the object's tables (`existingTables`): only missing ones are created. */
+  constructor(
+    private readonly sql: SqlStorage,
+    existing: Map<string, string>,
+  ) {
+    if (!existing.has('outbox')) {
+      sql.exec(`CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+        target TEXT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,
+        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+        last_status INTEGER, last_error TEXT, delivered_at INTEGER)`);
+      sql.exec('CREATE INDEX outbox_pending ON outbox (status, next_at)');
+    }
+    if (!existing.has('attempts')) {
+      sql.exec(`CREATE TABLE attempts (
+        outbox_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER,
+        latency_ms INTEGER NOT NULL, error TEXT, PRIMARY KEY (outbox_id, attempt))`);
+    }
   }
 
   add(row: Pick<OutboxRow, 'id' | 'kind' | 'target' | 'eventType' | 'payload' | 'createdAt' | 'nextAt'>) {
@@ -114,12 +122,16 @@ export class OutboxStore {
     this.sql.exec('UPDATE outbox SET next_at = ? WHERE id = ?', until, id);
   }
 
-  recordAttempt(id: string, log: AttemptLog, next: { status: OutboxStatus; nextAt: number }) {
-    this.sql.exec(
-      'INSERT OR REPLACE INTO attempts (outbox_id, attempt, at, status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
-      id, log.attempt, log.at, log.status, log.latencyMs, log.error,
-    );
-    this.sql.exec('DELETE FROM attempts WHERE outbox_id = ? AND attempt <= ?', id, log.attempt - ATTEMPTS_KEPT_PER_ROW);
+  recordAttempt(row: Pick<OutboxRow, 'id' | 'kind'>, log: AttemptLog, next: { status: OutboxStatus; nextAt: number }) {
+    const { id } = row;
+    // Only webhook attempts are ever shown (the delivery log); a site notice's would be rows written for nothing.
+    if (row.kind === 'webhook') {
+      this.sql.exec(
+        'INSERT OR REPLACE INTO attempts (outbox_id, attempt, at, status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
+        id, log.attempt, log.at, log.status, log.latencyMs, log.error,
+      );
+      this.sql.exec('DELETE FROM attempts WHERE outbox_id = ? AND attempt <= ?', id, log.attempt - ATTEMPTS_KEPT_PER_ROW);
+    }
     this.sql.exec(
       `UPDATE outbox SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ?,
        delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?`,

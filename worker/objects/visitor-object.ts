@@ -5,7 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { take, type Bucket } from '../abuse/token-bucket';
 import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/labels';
-import { forgetSiteConfig, loadSiteConfig, siteStub } from '../config/config-cache';
+import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
 import type { Batch } from '../schema/events';
@@ -20,7 +20,7 @@ import { buildProfile, type VisitorProfile } from '../visitor/profile';
 import { dispatchDue } from '../webhooks/dispatch';
 import type { SiteNotice } from '../webhooks/plan';
 import { OutboxStore } from './outbox-store';
-import { VisitorStore } from './visitor-store';
+import { existingTables, VisitorStore } from './visitor-store';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 export type IngestResult =
@@ -34,7 +34,8 @@ export class VisitorObject extends DurableObject<Env> {
   private store: VisitorStore;
   private outbox: OutboxStore;
   private state: VisitorState | null;
-  private config: SiteConfig | null = null;
+  /** The site config this object last used; beacons say which version they expect. */
+  private loaded: LoadedConfig | null = null;
   private pumping: Promise<void> | null = null;
   /** Beacon budget; in memory on purpose (an eviction refills it, which is harmless). */
   private bucket: Bucket | null = null;
@@ -42,17 +43,27 @@ export class VisitorObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new VisitorStore(ctx.storage.sql);
-    this.outbox = new OutboxStore(ctx.storage.sql);
+    [this.store, this.outbox] = this.openStores();
     this.state = this.store.loadState();
   }
 
-  /** Applies a validated batch exactly once per event id, in one storage transaction. */
-  ingest(batch: Batch, config: SiteConfig, meta: IngestMeta): IngestResult {
+  private openStores(): [VisitorStore, OutboxStore] {
+    const { sql } = this.ctx.storage;
+    const existing = existingTables(sql);
+    return [new VisitorStore(sql, existing, (fn) => this.ctx.storage.transactionSync(fn)), new OutboxStore(sql, existing)];
+  }
+
+  /**
+   * Applies a validated batch exactly once per event id, in one storage transaction. The caller
+   * sends the config version it validated against rather than the config, which would otherwise
+   * be copied into every beacon's call.
+   */
+  async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {
+    const config = await this.configAt(batch.site, configVersion);
+    // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
     this.bucket = limit.bucket;
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
-    this.config = config;
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     const seen = this.store.seenIds(batch.events.map((e) => e.id));
     const fresh = batch.events.filter((e) => !seen.has(e.id));
@@ -76,9 +87,10 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */
-  verdict(input: VerdictInput, config: SiteConfig, meta: IngestMeta): { ok: true; stage: Stage; verdict: Verdict } | { ok: false; status: 404 | 409; message: string } {
-    if (!this.state) return { ok: false, status: 404, message: 'no such visitor' };
-    this.config = config;
+  async verdict(input: VerdictInput, configVersion: number, meta: IngestMeta): Promise<{ ok: true; stage: Stage; verdict: Verdict } | { ok: false; status: 404 | 409; message: string }> {
+    const config = this.state && (await this.configAt(this.state.site, configVersion));
+    // Checked after the await: an erase may have run meanwhile.
+    if (!this.state || !config) return { ok: false, status: 404, message: 'no such visitor' };
     const score = computeScore(this.state.aggregates, config, meta.receivedAt);
     const outcome = applyVerdict(this.state, input, score.total, score.fit, meta.receivedAt);
     if (!outcome.ok) return { ok: false, status: 409, message: outcome.message };
@@ -92,11 +104,12 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** Records a won/lost outcome as the lead's training label (sent to the site object through the outbox). */
-  outcome(input: OutcomeInput, config: SiteConfig, meta: IngestMeta): { ok: true; stage: Stage } | { ok: false; status: 404 | 409; message: string } {
-    if (!this.state) return { ok: false, status: 404, message: 'no such visitor' };
+  async outcome(input: OutcomeInput, configVersion: number, meta: IngestMeta): Promise<{ ok: true; stage: Stage } | { ok: false; status: 404 | 409; message: string }> {
+    const config = this.state && (await this.configAt(this.state.site, configVersion));
+    // Checked after the await: an erase may have run meanwhile.
+    if (!this.state || !config) return { ok: false, status: 404, message: 'no such visitor' };
     const label = outcomeLabel(this.state, input, config, meta.receivedAt);
     if (!label.ok) return { ok: false, status: 409, message: label.message };
-    this.config = config;
     this.commit(this.state, config, meta, { ...NO_EVENTS, transitions: [], training: label.update });
     return { ok: true, stage: this.state.stage };
   }
@@ -130,7 +143,8 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** The current decision, without recording anything (a visitor never seen gets the anonymous one). */
-  decide(site: string, anonymousId: string, config: SiteConfig, now: number): Decision {
+  async decide(site: string, anonymousId: string, configVersion: number, now: number): Promise<Decision> {
+    const config = await this.configAt(site, configVersion);
     return this.decision(this.state ?? newVisitorState(site, anonymousId, now), config, now);
   }
 
@@ -156,15 +170,14 @@ export class VisitorObject extends DurableObject<Env> {
     const existed = this.state !== null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.store = new VisitorStore(this.ctx.storage.sql);
-    this.outbox = new OutboxStore(this.ctx.storage.sql);
+    [this.store, this.outbox] = this.openStores();
     this.state = null;
     return existed;
   }
 
   override async alarm() {
     // Reload the config: endpoints and retention may have changed since the last beacon.
-    this.config = null;
+    this.loaded = null;
     const config = await this.currentConfig();
     if (config && this.state) {
       const due = retentionNow(this.state, config.retentionDays, Date.now());
@@ -209,8 +222,26 @@ export class VisitorObject extends DurableObject<Env> {
 
   private async currentConfig(): Promise<SiteConfig | null> {
     if (!this.state) return null;
-    this.config ??= (await loadSiteConfig(this.env, this.state.site))?.config ?? null;
-    return this.config;
+    this.loaded ??= await loadSiteConfig(this.env, this.state.site);
+    return this.loaded?.config ?? null;
+  }
+
+  /**
+   * The site config at `version` or newer (versions only grow). This object keeps the one it
+   * last used and reads the isolate's cache, then the site object, only when a caller has seen
+   * a newer version.
+   */
+  private async configAt(site: string, version: number): Promise<SiteConfig> {
+    if (this.loaded && this.loaded.version >= version) return this.loaded.config;
+    let loaded = await loadSiteConfig(this.env, site);
+    if (!loaded || loaded.version < version) {
+      forgetSiteConfig(site);
+      loaded = await loadSiteConfig(this.env, site);
+    }
+    // The caller found this site a moment ago and sites are never deleted.
+    if (!loaded) throw new Error(`site "${site}" has no config`);
+    this.loaded = loaded;
+    return loaded.config;
   }
 
   private async runPump() {
@@ -229,7 +260,7 @@ export class VisitorObject extends DurableObject<Env> {
       disableEndpoint: async (endpointId) => {
         await siteStub(this.env, site).disableWebhook(endpointId);
         forgetSiteConfig(site);
-        this.config = null;
+        this.loaded = null;
       },
     });
     // One alarm serves both: the next delivery retry and the next retention check.

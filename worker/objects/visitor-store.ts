@@ -1,24 +1,62 @@
 /**
  * SQLite tables of a visitor's Durable Object. Every table is bounded: the state row, the
- * dedupe window, the capped timeline and stage history, and the outbox with its attempt log.
+ * dedupe window, the capped timeline and stage history (the outbox has its own store).
+ *
+ * Rows written are what a visitor costs (each index row is billed), so the tables are keyed by
+ * rowid: the dedupe table has one index (its id), not two, and no table uses AUTOINCREMENT (which
+ * writes a sqlite_sequence row per insert). Batches are inserted with one statement through
+ * json_each.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
-  `CREATE INDEX IF NOT EXISTS seen_by_seq ON seen (seq)`,
-  `CREATE TABLE IF NOT EXISTS timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, json TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)`,
-];
+const TABLES: Record<string, string> = {
+  state: `CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
+  seen: `CREATE TABLE seen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)`,
+  timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, json TEXT NOT NULL)`,
+  transitions: `CREATE TABLE transitions (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)`,
+};
+
+/**
+ * Objects created before the rowid layout (release 1: seen keyed by id with a second index on
+ * seq; AUTOINCREMENT timeline and transitions) are rebuilt once, keeping every row and its order.
+ */
+const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; copy: string }> = {
+  seen: { outdated: (ddl) => /id TEXT PRIMARY KEY/i.test(ddl), copy: 'INSERT INTO seen (seq, id) SELECT seq, id FROM old ORDER BY seq' },
+  timeline: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), copy: 'INSERT INTO timeline (seq, at, json) SELECT seq, at, json FROM old' },
+  transitions: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), copy: 'INSERT INTO transitions (seq, json) SELECT seq, json FROM old' },
+};
+
+/** Table name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
+export function existingTables(sql: SqlStorage): Map<string, string> {
+  const rows = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table'").toArray();
+  return new Map(rows.map((r) => [r.name, r.sql]));
+}
 
 export class VisitorStore {
-  private seq = 0;
-
-  constructor(private readonly sql: SqlStorage) {
-    for (const stmt of SCHEMA) sql.exec(stmt);
-    this.seq = sql.exec<{ m: number | null }>('SELECT max(seq) AS m FROM seen').one().m ?? 0;
+  /**
+   * @param existing what `existingTables` found; missing tables are created and outdated ones
+   * migrated inside `transact`, so a crash leaves the old layout intact.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    existing: Map<string, string>,
+    transact: (fn: () => void) => void,
+  ) {
+    const work = Object.keys(TABLES).filter((name) => !existing.has(name) || MIGRATIONS[name]?.outdated(existing.get(name)!));
+    if (work.length === 0) return;
+    transact(() => {
+      for (const name of work) {
+        if (!existing.has(name)) {
+          sql.exec(TABLES[name]!);
+          continue;
+        }
+        sql.exec(`ALTER TABLE ${name} RENAME TO old`);
+        sql.exec(TABLES[name]!);
+        sql.exec(MIGRATIONS[name]!.copy);
+        sql.exec('DROP TABLE old');
+      }
+    });
   }
 
   loadState(): VisitorState | null {
@@ -41,17 +79,18 @@ export class VisitorStore {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** Remembers ids (never seen before: the caller filtered them) and forgets the oldest past the window. */
   markSeen(ids: string[]) {
-    for (const id of ids) this.sql.exec('INSERT INTO seen (id, seq) VALUES (?, ?)', id, ++this.seq);
-    this.sql.exec('DELETE FROM seen WHERE seq <= ?', this.seq - LIMITS.dedupeWindow);
+    if (ids.length === 0) return;
+    this.sql.exec('INSERT INTO seen (id) SELECT value FROM json_each(?) ORDER BY key', JSON.stringify(ids));
+    this.sql.exec('DELETE FROM seen WHERE seq <= (SELECT max(seq) FROM seen) - ?', LIMITS.dedupeWindow);
   }
 
+  /** Oldest first in, capped at the newest LIMITS.timelineCap. */
   appendTimeline(entries: TimelineEntry[]) {
-    for (const e of entries) this.sql.exec('INSERT INTO timeline (at, json) VALUES (?, ?)', e.at, JSON.stringify(e));
-    this.sql.exec(
-      'DELETE FROM timeline WHERE seq <= (SELECT max(seq) FROM timeline) - ?',
-      LIMITS.timelineCap,
-    );
+    if (entries.length === 0) return;
+    this.sql.exec("INSERT INTO timeline (at, json) SELECT value ->> '$.at', value FROM json_each(?) ORDER BY key", JSON.stringify(entries));
+    this.sql.exec('DELETE FROM timeline WHERE seq <= (SELECT max(seq) FROM timeline) - ?', LIMITS.timelineCap);
   }
 
   /** Newest first. */
@@ -72,11 +111,9 @@ export class VisitorStore {
   }
 
   appendTransitions(transitions: Transition[]) {
-    for (const t of transitions) this.sql.exec('INSERT INTO transitions (json) VALUES (?)', JSON.stringify(t));
-    this.sql.exec(
-      'DELETE FROM transitions WHERE seq <= (SELECT max(seq) FROM transitions) - ?',
-      LIMITS.stageHistoryCap,
-    );
+    if (transitions.length === 0) return;
+    this.sql.exec('INSERT INTO transitions (json) SELECT value FROM json_each(?) ORDER BY key', JSON.stringify(transitions));
+    this.sql.exec('DELETE FROM transitions WHERE seq <= (SELECT max(seq) FROM transitions) - ?', LIMITS.stageHistoryCap);
   }
 
   /** Oldest first. */

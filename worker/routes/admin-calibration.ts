@@ -28,7 +28,7 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/visitors/:aid/outcome', async
   const input = parseWith(OutcomeInputSchema, await readJsonBody(c, 4096), 'invalid_outcome', 'invalid outcome');
   const loaded = await requireSite(c.env, site);
   const at = Date.now();
-  const result = await visitorStub(c.env, site, aid).outcome(input, loaded.config, { receivedAt: at, adminBaseUrl: new URL(c.req.url).origin });
+  const result = await visitorStub(c.env, site, aid).outcome(input, loaded.version, { receivedAt: at, adminBaseUrl: new URL(c.req.url).origin });
   if (!result.ok) {
     throw result.status === 404 ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`) : new ApiError(409, 'not_a_lead', result.message);
   }

@@ -68,7 +68,7 @@ adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) =>
   const { site, aid } = parseWith(z.object({ site: SiteKeySchema, aid: VisitorIdSchema }), c.req.param(), 'invalid_path', 'invalid path');
   const input = parseWith(VerdictInputSchema, await readJsonBody(c, 4096), 'invalid_verdict', 'invalid verdict');
   const loaded = await requireSite(c.env, site);
-  const result = await visitorStub(c.env, site, aid).verdict(input, loaded.config, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
+  const result = await visitorStub(c.env, site, aid).verdict(input, loaded.version, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
   if (!result.ok) {
     throw result.status === 404
       ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`)

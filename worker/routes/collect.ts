@@ -39,7 +39,7 @@ collectRoutes.post('/v1/collect', async (c) => {
     return c.json(untracked(batch, site, receivedAt, { bot: traffic }));
   }
 
-  const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(batch, site.config, {
+  const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(batch, site.version, {
     receivedAt,
     adminBaseUrl: new URL(c.req.url).origin,
   });

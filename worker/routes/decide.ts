@@ -18,6 +18,6 @@ decideRoutes.use('/v1/decide', publicCors, ipRateLimit);
 decideRoutes.get('/v1/decide', async (c) => {
   const q = parseWith(DecideQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
   const site = await requireSite(c.env, q.site);
-  const decision = await visitorStub(c.env, q.site, q.aid).decide(q.site, q.aid, site.config, Date.now());
+  const decision = await visitorStub(c.env, q.site, q.aid).decide(q.site, q.aid, site.version, Date.now());
   return c.json(decision);
 });

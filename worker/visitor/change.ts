@@ -46,6 +46,9 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
   const topics = topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5);
   const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
   const lead = leadSnapshot(next, score, topics, now);
+  // Only webhook payloads carry the recent timeline, and most beacons send none: read it on first use.
+  let recent: TimelineEntry[] | undefined;
+  const timeline = () => (recent ??= [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)));
   const state = refreshIndex && lead ? { ...next, indexedAt: now } : next;
   const rows = planOutbox(
     {
@@ -57,7 +60,9 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
         traits: next.aggregates.traits,
         score,
         topics,
-        timeline: [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)),
+        get timeline() {
+          return timeline();
+        },
       },
       isNewVisitor: change.isNewVisitor,
       demoRequests: change.demoRequests,

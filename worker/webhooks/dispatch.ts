@@ -68,9 +68,9 @@ async function attemptRow(row: OutboxRow, deps: DispatchDeps, disabled: Set<stri
   const log = { attempt, at, status: result.status, latencyMs: result.latencyMs, error: result.verdict.kind === 'delivered' ? null : result.verdict.error };
   const v = result.verdict;
   if (v.kind === 'delivered') {
-    outbox.recordAttempt(row.id, log, { status: 'delivered', nextAt: at });
+    outbox.recordAttempt(row, log, { status: 'delivered', nextAt: at });
   } else if (v.kind === 'disable') {
-    outbox.recordAttempt(row.id, log, { status: 'failed', nextAt: at });
+    outbox.recordAttempt(row, log, { status: 'failed', nextAt: at });
     if (result.status === 410) {
       disabled.add(row.target);
       await deps.disableEndpoint(row.target).catch(() => undefined);
@@ -82,6 +82,6 @@ async function attemptRow(row: OutboxRow, deps: DispatchDeps, disabled: Set<stri
         ? retryDelayMs(Math.min(attempt, SITE_NOTICE_SCHEDULE.length), SITE_NOTICE_SCHEDULE, deps.random)
         : retryDelayMs(attempt, config.delivery.retryScheduleSeconds, deps.random);
     const delay = scheduled === null ? null : (v.retryAfterMs ?? scheduled);
-    outbox.recordAttempt(row.id, log, delay === null ? { status: 'failed', nextAt: at } : { status: 'pending', nextAt: at + delay });
+    outbox.recordAttempt(row, log, delay === null ? { status: 'failed', nextAt: at } : { status: 'pending', nextAt: at + delay });
   }
 }
