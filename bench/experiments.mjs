@@ -1,13 +1,14 @@
 /**
- * What I tried against the missed targets, reproducibly: each variant is a copy of worker/ with
- * a few string patches (fixes proposed for worker/, never applied to it here), measured like
+ * What I tried against the missed targets, reproducibly: each variant is a copy of worker/ (as it
+ * is, or at a past commit) with a few string patches (fixes under trial, never applied to worker/
+ * here), measured like
  * `npm run bench` measures the real one: single events and batches of 20 at concurrency 1 against
  * the baseline, interleaved, and the cost counters on the same journey mix. Writes
  * bench/experiments.json, which BENCHMARKS.md quotes. Not part of `npm run bench`:
  *
- *   node bench/experiments.mjs [--runs=4] [--only=current,lazy]
+ *   node bench/experiments.mjs [--runs=4] [--only=release-1,current]
  *
- * The patches (bench/lib/patches.mjs) match today's worker/ text; when it moves, one fails loudly.
+ * Variants and patches: bench/lib/patches.mjs. Writes bench/experiments.json only for a full run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,7 @@ try {
       const cost = await benchCost({ le: ce, receiver, visitors: 100, log: () => {} });
       const row = {
         name: variant.name,
+        ref: variant.ref ?? 'working tree',
         patches: variant.patches,
         ingest: ingest.cells.map((c) => ({ events: c.events, p50: c.le.p50.median, baselineP50: c.bl.p50.median, p50Ratio: c.p50Ratio, cpu: c.le.cpu.median, baselineCpu: c.bl.cpu.median })),
         rowsWrittenPerEvent: cost.perEvent.rowsWritten,

@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { FORBIDDEN_KEYS, LIMITS, isAbsoluteUrl } from './limits';
 
 export const SITE_KEY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+export const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+export const TRACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
+/** Client timestamps: epoch milliseconds up to the largest valid Date. */
+export const MAX_TIMESTAMP = 8.64e15;
 
 export const SiteKeySchema = z
   .string()
@@ -97,7 +100,7 @@ const EventBase = z.object({
   /** Client-generated, unique per visitor: the dedupe key. */
   id: VisitorIdSchema,
   /** Client clock, epoch milliseconds. */
-  ts: z.number().int().nonnegative().max(8.64e15),
+  ts: z.number().int().nonnegative().max(MAX_TIMESTAMP),
   url: HttpUrl.optional(),
   path: z.string().max(LIMITS.maxPathLength).startsWith('/').optional(),
   title: z.string().max(LIMITS.maxTitleLength).optional(),
@@ -129,7 +132,7 @@ export const EventSchema = z
       type: z.literal('track'),
       name: z
         .string()
-        .regex(/^[A-Za-z][A-Za-z0-9_.:-]*$/, 'custom event names start with a letter')
+        .regex(TRACK_NAME_PATTERN, 'custom event names start with a letter')
         .max(LIMITS.maxTrackNameLength)
         .refine((n) => !FORBIDDEN_KEYS.has(n), { message: 'reserved event name' })
         // A custom name equal to a built-in type would be counted as that type.
@@ -158,7 +161,7 @@ export const BatchSchema = z
     anonymousId: VisitorIdSchema,
     sessionId: VisitorIdSchema,
     /** Client clock when the batch was sent; corrects skewed event timestamps. */
-    sentAt: z.number().int().nonnegative().max(8.64e15),
+    sentAt: z.number().int().nonnegative().max(MAX_TIMESTAMP),
     events: z.array(EventSchema).min(1).max(LIMITS.maxEventsPerBatch),
     context: BatchContextSchema,
   })

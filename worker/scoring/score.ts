@@ -28,6 +28,18 @@ const round1 = (n: number) => Math.round(n * 10) / 10 || 0;
  */
 export function computeScore(agg: Aggregates, config: SiteConfig, now: number): Score {
   const breakdown: ScoreLine[] = [];
+  const { behavior, fit } = sumPoints(agg, config, now, (line) => breakdown.push(line));
+  breakdown.sort((a, b) => Math.abs(b.points) - Math.abs(a.points) || a.rule.localeCompare(b.rule));
+  return { total: round1(behavior + fit), behavior: round1(behavior), fit: round1(fit), breakdown };
+}
+
+/** The same totals without the breakdown: what a stage check after every event needs. */
+export function scoreTotals(agg: Aggregates, config: SiteConfig, now: number): { total: number; fit: number } {
+  const { behavior, fit } = sumPoints(agg, config, now);
+  return { total: round1(behavior + fit), fit: round1(fit) };
+}
+
+function sumPoints(agg: Aggregates, config: SiteConfig, now: number, onLine?: (line: ScoreLine) => void): { behavior: number; fit: number } {
   let behavior = 0;
   for (const rule of config.scoring.behavior) {
     const hist = Object.hasOwn(agg.rules, rule.id) ? agg.rules[rule.id] : undefined;
@@ -35,14 +47,13 @@ export function computeScore(agg: Aggregates, config: SiteConfig, now: number): 
     let points = rule.points * valueAt(hist, now, config.scoring.halfLifeDays);
     if (rule.maxPoints !== undefined) points = Math.max(-rule.maxPoints, Math.min(rule.maxPoints, points));
     behavior += points;
-    breakdown.push({ rule: rule.id, kind: 'behavior', description: rule.description, points: round1(points), count: hist.count, lastAt: hist.last });
+    onLine?.({ rule: rule.id, kind: 'behavior', description: rule.description, points: round1(points), count: hist.count, lastAt: hist.last });
   }
   let fit = 0;
   for (const rule of config.scoring.fit) {
     if (!fitRuleMatches(rule, agg.traits)) continue;
     fit += rule.points;
-    breakdown.push({ rule: rule.id, kind: 'fit', description: rule.description, points: rule.points });
+    onLine?.({ rule: rule.id, kind: 'fit', description: rule.description, points: rule.points });
   }
-  breakdown.sort((a, b) => Math.abs(b.points) - Math.abs(a.points) || a.rule.localeCompare(b.rule));
-  return { total: round1(behavior + fit), behavior: round1(behavior), fit: round1(fit), breakdown };
+  return { behavior, fit };
 }

@@ -35,6 +35,14 @@ export function nextStage(current: Stage, facts: StageFacts, config: SiteConfig)
   return RANK[target] > RANK[current] ? target : null;
 }
 
+/**
+ * Whether any facts could move this visitor: only known visitors below SQL advance by scoring
+ * (for the others `nextStage` is null whatever the score), so their events skip the score sums.
+ */
+export function mayAdvance(current: Stage, known: boolean): boolean {
+  return known && RANK[current] < RANK.sql;
+}
+
 /** Stages a transition passes through (for funnel counts): known -> sql passes mql and sql. */
 export function stagesReached(from: Stage, to: Stage): Stage[] {
   const order: Stage[] = ['known', 'mql', 'sql', 'sal'];

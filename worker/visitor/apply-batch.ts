@@ -7,8 +7,8 @@ import type { LeadEvent, Props } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { applyEvent, emptyAggregates, type Aggregates } from '../scoring/aggregates';
 import { eventPath } from '../scoring/match';
-import { computeScore } from '../scoring/score';
-import { nextStage, type StageFacts } from '../scoring/stages';
+import { scoreTotals } from '../scoring/score';
+import { mayAdvance, nextStage, type StageFacts } from '../scoring/stages';
 import type { Verdict } from '../webhooks/payload';
 
 export type VisitorState = {
@@ -101,7 +101,8 @@ export function applyBatch(
     timeline.push(entry);
     if (event.type === 'demo_request') demoRequests.push(entry);
 
-    const score = computeScore(state.aggregates, config, receivedAt);
+    if (!mayAdvance(state.stage, Boolean(state.aggregates.traits.email))) continue;
+    const score = scoreTotals(state.aggregates, config, receivedAt);
     const to = nextStage(state.stage, stageFacts(state, score.total, score.fit), config);
     if (to) {
       transitions.push({
@@ -131,19 +132,14 @@ export function stageFacts(state: VisitorState, score: number, fit: number): Sta
 }
 
 function toTimelineEntry(event: LeadEvent, path: string, at: number, receivedAt: number, rules: string[]): TimelineEntry {
-  return {
-    id: event.id,
-    type: event.type,
-    ...(event.type === 'track' ? { name: event.name } : {}),
-    ...(event.type === 'cta_click' ? { ctaId: event.ctaId } : {}),
-    ...(event.type === 'identify' ? { traitKeys: Object.keys(event.traits) } : {}),
-    path,
-    ...(event.url ? { url: event.url } : {}),
-    ...(event.title ? { title: event.title } : {}),
-    ...(event.topics?.length ? { topics: event.topics } : {}),
-    ...(event.props ? { props: event.props } : {}),
-    at,
-    receivedAt,
-    rules,
-  };
+  // Assigned field by field (not conditional spreads): this runs for every event.
+  const entry: TimelineEntry = { id: event.id, type: event.type, path, at, receivedAt, rules };
+  if (event.type === 'track') entry.name = event.name;
+  if (event.type === 'cta_click') entry.ctaId = event.ctaId;
+  if (event.type === 'identify') entry.traitKeys = Object.keys(event.traits);
+  if (event.url) entry.url = event.url;
+  if (event.title) entry.title = event.title;
+  if (event.topics?.length) entry.topics = event.topics;
+  if (event.props) entry.props = event.props;
+  return entry;
 }
