@@ -77,6 +77,14 @@ async function readLimited(`],
       ['objects/outbox-store.ts', /\n {2}((?!private|constructor)[a-zA-Z]+)\(([^)]*)\)([^{\n]*)\{\n/g, (m) => `${m}    this.ensure();\n`],
     ],
   },
+  canParse: {
+    what: 'URLs checked with URL.canParse (no URL object built) instead of new URL() in a try',
+    edits: [['schema/limits.ts', '  try {\n    new URL(value);\n    return true;\n  } catch {\n    return false;\n  }', '  return (URL as unknown as { canParse(u: string): boolean }).canParse(value);']],
+  },
+  noUrlCheck: {
+    what: 'measurement only, not a fix: no URL parse at all, to size what URL checks cost',
+    edits: [['schema/limits.ts', '  try {\n    new URL(value);\n    return true;\n  } catch {\n    return false;\n  }', '  return value.length > 0;']],
+  },
 };
 
 export const VARIANTS = [
@@ -87,6 +95,8 @@ export const VARIANTS = [
   { name: 'release-1+lazy+rows+body+noconfig', ref: RELEASE_1, patches: ['lazy', 'rows', 'body', 'noconfig'] },
   { name: 'release-1+all', ref: RELEASE_1, patches: ['lazy', 'rows', 'body', 'noconfig', 'notice', 'lazyOutbox'] },
   { name: 'current', patches: [] },
+  { name: 'current+canParse', patches: ['canParse'] },
+  { name: 'current+noUrlCheck', patches: ['noUrlCheck'] },
 ];
 
 /** A (patched) copy of worker/ with the bench harness beside it; returns the harness entry path. */

@@ -48,14 +48,17 @@ describe('retention', () => {
   it("purges events older than the site's window, by the visitor's own alarm", async () => {
     const key = await site({ retentionDays: 2 });
     const now = Date.now();
-    const batch = makeBatch([makeEvent({ ts: now - 3 * DAY }), makeEvent({ ts: now - 1000 })], { site: key, sentAt: now });
+    // One beacon entirely past the window, one straddling it (a stored row holds one beacon's events).
+    const old = makeBatch([makeEvent({ ts: now - 4 * DAY })], { site: key, sentAt: now });
+    const batch = makeBatch([makeEvent({ ts: now - 3 * DAY }), makeEvent({ ts: now - 1000 })], { site: key, sentAt: now, anonymousId: old.anonymousId });
+    await collect(old);
     await collect(batch);
     // The alarm is due at once (the old event is already past the window); run it if it has not run.
     await runDurableObjectAlarm(visitorStub(env as never, key, batch.anonymousId));
     await eventually(async () => {
       const after = await profile(key, batch.anonymousId);
       expect(after.body.timeline.map((e: any) => e.id)).toEqual([batch.events[1]!.id]);
-      expect(after.body.eventCount).toBe(2);
+      expect(after.body.eventCount).toBe(3);
     });
   });
 

@@ -8,10 +8,11 @@ import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, profile } from './helpers';
 
+/** What the object stores, counted from its tables (a row holds one beacon's ids or entries). */
 const rows = (site: string, aid: string) =>
   runInDurableObject(visitorStub(env as never, site, aid), (_i: VisitorObject, ctx) => ({
-    seen: ctx.storage.sql.exec('SELECT count(*) AS n FROM seen').one().n as number,
-    timeline: ctx.storage.sql.exec('SELECT count(*) AS n FROM timeline').one().n as number,
+    seen: ctx.storage.sql.exec('SELECT coalesce(sum(n), 0) AS n FROM seen').one().n as number,
+    timeline: ctx.storage.sql.exec('SELECT coalesce(sum(n), 0) AS n FROM timeline').one().n as number,
     bytes: ctx.storage.sql.databaseSize,
   }));
 
@@ -20,24 +21,37 @@ describe('visitor Durable Object', () => {
     const aid = uid('heavy');
     const site = 'bounded';
     await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...DEMO_CONFIG, webhooks: [], rateLimits: { visitorBurst: 100_000 } } });
-    const send = async (n: number) => {
-      for (let i = 0; i < n; i += 50) {
-        const events = Array.from({ length: 50 }, (_, k) => makeEvent({ url: `http://localhost:8787/blog/post-${(i + k) % 7}`, topics: [`t${(i + k) % 30}`] }));
-        expect((await collect(makeBatch(events, { site, anonymousId: aid }))).status).toBe(200);
+    const sent: ReturnType<typeof makeBatch>[] = [];
+    const send = async (n: number, size = 50) => {
+      for (let i = 0; i < n; i += size) {
+        const events = Array.from({ length: size }, (_, k) => makeEvent({ url: `http://localhost:8787/blog/post-${(i + k) % 7}`, topics: [`t${(i + k) % 30}`] }));
+        const batch = makeBatch(events, { site, anonymousId: aid });
+        sent.push(batch);
+        expect((await collect(batch)).status).toBe(200);
       }
     };
     await send(LIMITS.dedupeWindow);
     const atWindow = await rows(site, aid);
     await send(2_000);
+    await send(7, 7);
     const after = await rows(site, aid);
-    expect(atWindow.timeline).toBe(LIMITS.timelineCap);
-    expect(after.timeline).toBe(LIMITS.timelineCap);
-    expect(after.seen).toBe(LIMITS.dedupeWindow);
+    // A row holds one beacon: the window and the cap are kept whole, plus at most one beacon's worth.
+    for (const [kept, limit] of [[atWindow.seen, LIMITS.dedupeWindow], [after.seen, LIMITS.dedupeWindow], [atWindow.timeline, LIMITS.timelineCap], [after.timeline, LIMITS.timelineCap]]) {
+      expect(kept).toBeGreaterThanOrEqual(limit!);
+      expect(kept).toBeLessThan(limit! + LIMITS.maxEventsPerBatch);
+    }
     // SQLite reuses freed pages: 2,000 more events must not grow storage by more than a few pages.
     expect(after.bytes - atWindow.bytes).toBeLessThanOrEqual(64 * 1024);
     const p = await profile(site, aid);
-    expect(p.body.eventCount).toBe(LIMITS.dedupeWindow + 2_000);
+    expect(p.body.eventCount).toBe(LIMITS.dedupeWindow + 2_007);
+    expect(p.body.timeline).toHaveLength(LIMITS.timelineCap);
+    expect(p.body.timeline[0].id).toBe(sent.at(-1)!.events.at(-1)!.id);
     expect(p.body.topics.length).toBeLessThanOrEqual(10);
+    // The beacon holding the 10,000th newest event is still recognised when resent.
+    const edge = sent[sent.length - 1 - LIMITS.dedupeWindow / 50]!;
+    const resent = await collect(edge);
+    expect(resent.body.duplicates).toBeGreaterThanOrEqual(43);
+    expect(resent.body.accepted + resent.body.duplicates).toBe(50);
   }, 120_000);
 
   it('concurrent beacons for one visitor (many tabs) give the same state as sequential ones', async () => {
@@ -71,30 +85,36 @@ describe('visitor Durable Object', () => {
     await collect(first);
     const before = (await profile('demo', first.anonymousId)).body;
     const stub = visitorStub(env as never, 'demo', first.anonymousId);
+    // Release 1 stored a row per event id and per timeline entry, with AUTOINCREMENT.
     const OLD = [
-      ['seen', 'CREATE TABLE seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)', 'seq, id'],
-      ['timeline', 'CREATE TABLE timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, json TEXT NOT NULL)', 'seq, at, json'],
-      ['transitions', 'CREATE TABLE transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)', 'seq, json'],
+      ['seen', 'CREATE TABLE seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)',
+        'INSERT INTO seen (id, seq) SELECT j.value, row_number() OVER (ORDER BY c.seq, j.key) FROM current_layout c, json_each(c.ids) j'],
+      ['timeline', 'CREATE TABLE timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, json TEXT NOT NULL)',
+        "INSERT INTO timeline (at, json) SELECT j.value ->> '$.at', j.value FROM current_layout c, json_each(c.json) j ORDER BY c.seq, j.key"],
+      ['transitions', 'CREATE TABLE transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL)',
+        'INSERT INTO transitions (seq, json) SELECT seq, json FROM current_layout'],
     ] as const;
     const layout = await runInDurableObject(stub, (instance: VisitorObject, ctx) => {
       const { sql } = ctx.storage;
       ctx.storage.transactionSync(() => {
-        for (const [table, ddl, cols] of OLD) {
+        for (const [table, ddl, fill] of OLD) {
           sql.exec(`ALTER TABLE ${table} RENAME TO current_layout`);
           sql.exec(ddl);
-          sql.exec(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM current_layout`);
+          sql.exec(fill);
           sql.exec('DROP TABLE current_layout');
         }
         sql.exec('CREATE INDEX seen_by_seq ON seen (seq)');
       });
+      const old = sql.exec<{ n: number }>('SELECT count(*) AS n FROM seen').one().n;
+      if (old !== 3) throw new Error(`the release-1 layout should hold 3 ids, holds ${old}`);
       // A new instance over the old layout, as after a deploy.
       const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
       new Fresh(ctx, env);
       return sql.exec<{ name: string; sql: string | null }>('SELECT name, sql FROM sqlite_master').toArray();
     });
     const ddl = Object.fromEntries(layout.map((r) => [r.name, r.sql ?? '']));
-    expect(ddl.seen).toMatch(/seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE/);
-    expect(ddl.timeline).not.toMatch(/AUTOINCREMENT/);
+    expect(ddl.seen).toMatch(/ids TEXT/);
+    expect(ddl.timeline).toMatch(/oldest INTEGER/);
     expect(ddl.transitions).not.toMatch(/AUTOINCREMENT/);
     expect(ddl.seen_by_seq).toBeUndefined();
     expect(ddl.current_layout).toBeUndefined();

@@ -126,14 +126,20 @@ export class VisitorObject extends DurableObject<Env> {
       recentTimeline: (limit) => this.store.timeline(limit),
       newId: () => crypto.randomUUID(),
     });
-    this.ctx.storage.transactionSync(() => {
-      this.store.saveState(planned.state);
-      this.store.markSeen(change.seenIds);
-      this.faults.midTransaction?.();
-      this.store.appendTimeline(change.timeline);
-      this.store.appendTransitions(change.transitions);
-      for (const row of planned.rows) this.outbox.add(row);
-    });
+    try {
+      this.ctx.storage.transactionSync(() => {
+        this.store.saveState(planned.state);
+        this.store.markSeen(change.seenIds);
+        this.faults.midTransaction?.();
+        this.store.appendTimeline(change.timeline);
+        this.store.appendTransitions(change.transitions);
+        for (const row of planned.rows) this.outbox.add(row);
+      });
+    } catch (e) {
+      // Rolled back: the ids just remembered in memory were never stored.
+      this.store.forgetCachedIds();
+      throw e;
+    }
     this.state = planned.state;
     if (planned.rows.length > 0) {
       void this.ctx.storage.setAlarm(now + 5_000);

@@ -2,28 +2,37 @@
  * SQLite tables of a visitor's Durable Object. Every table is bounded: the state row, the
  * dedupe window, the capped timeline and stage history (the outbox has its own store).
  *
- * Rows written are what a visitor costs (each index row is billed), so the tables are keyed by
- * rowid: the dedupe table has one index (its id), not two, and no table uses AUTOINCREMENT (which
- * writes a sqlite_sequence row per insert). Batches are inserted with one statement through
- * json_each.
+ * A row written is what costs (billed per row, index rows included) and what takes the time
+ * (about 5 µs each in workerd, far more than the lookups), so a beacon writes one row of event
+ * ids and one row of timeline entries however many events it carries, not one of each per event.
+ * Dedupe lookups use the ids held in memory, read from those rows once per object start.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
 
 const TABLES: Record<string, string> = {
   state: `CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
-  seen: `CREATE TABLE seen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)`,
-  timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, json TEXT NOT NULL)`,
+  /** Event ids applied, one row per beacon (a JSON array). */
+  seen: `CREATE TABLE seen (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, ids TEXT NOT NULL)`,
+  /** Timeline entries, one row per beacon (a JSON array, oldest first), with their time span for retention. */
+  timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, oldest INTEGER NOT NULL, newest INTEGER NOT NULL, json TEXT NOT NULL)`,
   transitions: `CREATE TABLE transitions (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)`,
 };
 
 /**
- * Objects created before the rowid layout (release 1: seen keyed by id with a second index on
- * seq; AUTOINCREMENT timeline and transitions) are rebuilt once, keeping every row and its order.
+ * Objects stored by release 1 (a row per event id and per timeline entry, AUTOINCREMENT) are
+ * rebuilt once, keeping every id and entry in order.
  */
 const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; copy: string }> = {
-  seen: { outdated: (ddl) => /id TEXT PRIMARY KEY/i.test(ddl), copy: 'INSERT INTO seen (seq, id) SELECT seq, id FROM old ORDER BY seq' },
-  timeline: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), copy: 'INSERT INTO timeline (seq, at, json) SELECT seq, at, json FROM old' },
+  seen: {
+    outdated: (ddl) => !/\bids TEXT\b/i.test(ddl),
+    copy: `INSERT INTO seen (n, ids) SELECT count(*), json_group_array(id) FROM
+             (SELECT id, (row_number() OVER (ORDER BY seq) - 1) / 1000 AS chunk FROM old) GROUP BY chunk ORDER BY chunk`,
+  },
+  timeline: {
+    outdated: (ddl) => !/\boldest INTEGER\b/i.test(ddl),
+    copy: 'INSERT INTO timeline (n, oldest, newest, json) SELECT 1, at, at, json_array(json(json)) FROM old ORDER BY seq',
+  },
   transitions: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), copy: 'INSERT INTO transitions (seq, json) SELECT seq, json FROM old' },
 };
 
@@ -33,7 +42,12 @@ export function existingTables(sql: SqlStorage): Map<string, string> {
   return new Map(rows.map((r) => [r.name, r.sql]));
 }
 
+type SeenChunk = { seq: number; ids: string[] };
+
 export class VisitorStore {
+  /** The dedupe window in memory, oldest row first; null until first needed (or after a rollback). */
+  private seen: { ids: Set<string>; chunks: SeenChunk[] } | null = null;
+
   /**
    * @param existing what `existingTables` found; missing tables are created and outdated ones
    * migrated inside `transact`, so a crash leaves the old layout intact.
@@ -73,41 +87,97 @@ export class VisitorStore {
 
   /** Which of these event ids were applied before (within the dedupe window). */
   seenIds(ids: string[]): Set<string> {
-    const rows = this.sql
-      .exec<{ id: string }>('SELECT id FROM seen WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids))
-      .toArray();
-    return new Set(rows.map((r) => r.id));
+    const window = this.window();
+    return new Set(ids.filter((id) => window.ids.has(id)));
   }
 
-  /** Remembers ids (never seen before: the caller filtered them) and forgets the oldest past the window. */
+  /**
+   * Remembers ids (new ones: the caller filtered them) in one row, and drops the oldest rows
+   * while the newer ones still hold the whole window: at least the last LIMITS.dedupeWindow
+   * ids are remembered, at most one beacon's worth more.
+   */
   markSeen(ids: string[]) {
     if (ids.length === 0) return;
-    this.sql.exec('INSERT INTO seen (id) SELECT value FROM json_each(?) ORDER BY key', JSON.stringify(ids));
-    this.sql.exec('DELETE FROM seen WHERE seq <= (SELECT max(seq) FROM seen) - ?', LIMITS.dedupeWindow);
+    const window = this.window();
+    const seq = this.sql.exec<{ seq: number }>('INSERT INTO seen (n, ids) VALUES (?, ?) RETURNING seq', ids.length, JSON.stringify(ids)).one().seq;
+    window.chunks.push({ seq, ids });
+    for (const id of ids) window.ids.add(id);
+    let dropThrough = -1;
+    while (window.chunks.length > 1 && window.ids.size - window.chunks[0]!.ids.length >= LIMITS.dedupeWindow) {
+      const oldest = window.chunks.shift()!;
+      for (const id of oldest.ids) window.ids.delete(id);
+      dropThrough = oldest.seq;
+    }
+    if (dropThrough >= 0) this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropThrough);
   }
 
-  /** Oldest first in, capped at the newest LIMITS.timelineCap. */
+  /** Ids remembered, for tests and the bounded-state check. */
+  seenCount(): number {
+    return this.window().ids.size;
+  }
+
+  /** After a rolled-back transaction: memory may hold ids that were never stored. */
+  forgetCachedIds() {
+    this.seen = null;
+  }
+
+  private window() {
+    if (!this.seen) {
+      const chunks = this.sql
+        .exec<{ seq: number; ids: string }>('SELECT seq, ids FROM seen ORDER BY seq')
+        .toArray()
+        .map((r) => ({ seq: r.seq, ids: JSON.parse(r.ids) as string[] }));
+      this.seen = { chunks, ids: new Set(chunks.flatMap((c) => c.ids)) };
+    }
+    return this.seen;
+  }
+
+  /** One row for the beacon's entries (oldest first); rows older than the newest LIMITS.timelineCap entries are dropped. */
   appendTimeline(entries: TimelineEntry[]) {
     if (entries.length === 0) return;
-    this.sql.exec("INSERT INTO timeline (at, json) SELECT value ->> '$.at', value FROM json_each(?) ORDER BY key", JSON.stringify(entries));
-    this.sql.exec('DELETE FROM timeline WHERE seq <= (SELECT max(seq) FROM timeline) - ?', LIMITS.timelineCap);
+    let oldest = entries[0]!.at;
+    let newest = oldest;
+    for (const e of entries) {
+      oldest = Math.min(oldest, e.at);
+      newest = Math.max(newest, e.at);
+    }
+    this.sql.exec('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?)', entries.length, oldest, newest, JSON.stringify(entries));
+    // Rows whose newer rows already hold the cap (a running count, newest first).
+    this.sql.exec(
+      `DELETE FROM timeline WHERE seq IN (SELECT seq FROM
+         (SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS newer FROM timeline) WHERE newer >= ?)`,
+      LIMITS.timelineCap,
+    );
   }
 
-  /** Newest first. */
+  /** Newest first, at most `limit`. */
   timeline(limit: number = LIMITS.timelineCap): TimelineEntry[] {
-    return this.sql
-      .exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq DESC LIMIT ?', limit)
-      .toArray()
-      .map((r) => JSON.parse(r.json) as TimelineEntry);
+    const out: TimelineEntry[] = [];
+    for (const row of this.sql.exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq DESC')) {
+      const entries = JSON.parse(row.json) as TimelineEntry[];
+      for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) out.push(entries[i]!);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
-  /** Retention: forgets timeline events that happened before `cutoff`. */
+  /** Retention: forgets timeline events that happened before `cutoff`. Returns how many. */
   purgeTimelineBefore(cutoff: number): number {
-    return this.sql.exec('DELETE FROM timeline WHERE at < ?', cutoff).rowsWritten;
+    let purged = this.sql.exec<{ n: number }>('DELETE FROM timeline WHERE newest < ? RETURNING n', cutoff).toArray().reduce((sum, r) => sum + r.n, 0);
+    // Rows that straddle the cutoff keep their newer entries.
+    const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
+    for (const row of straddling) {
+      const entries = JSON.parse(row.json) as TimelineEntry[];
+      const kept = entries.filter((e) => e.at >= cutoff);
+      purged += entries.length - kept.length;
+      const oldest = Math.min(...kept.map((e) => e.at));
+      this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
+    }
+    return purged;
   }
 
   oldestTimelineAt(): number | null {
-    return this.sql.exec<{ m: number | null }>('SELECT min(at) AS m FROM timeline').one().m;
+    return this.sql.exec<{ m: number | null }>('SELECT min(oldest) AS m FROM timeline').one().m;
   }
 
   appendTransitions(transitions: Transition[]) {
