@@ -85,6 +85,13 @@ async function readLimited(`],
     what: 'measurement only, not a fix: no URL parse at all, to size what URL checks cost',
     edits: [['schema/limits.ts', '  try {\n    new URL(value);\n    return true;\n  } catch {\n    return false;\n  }', '  return value.length > 0;']],
   },
+  jsonRpc: {
+    what: 'the batch crosses the Worker -> object RPC as one JSON string instead of a structured clone of its objects',
+    edits: [
+      ['routes/collect.ts', '.ingest(batch, site.version, {', '.ingest(JSON.stringify(batch), site.version, {'],
+      ['objects/visitor-object.ts', '  async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n', '  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n    const batch = JSON.parse(batchJson) as Batch;\n'],
+    ],
+  },
 };
 
 export const VARIANTS = [
@@ -96,6 +103,7 @@ export const VARIANTS = [
   { name: 'release-1+all', ref: RELEASE_1, patches: ['lazy', 'rows', 'body', 'noconfig', 'notice', 'lazyOutbox'] },
   { name: 'current', patches: [] },
   { name: 'current+canParse', patches: ['canParse'] },
+  { name: 'current+jsonRpc', patches: ['jsonRpc'] },
   { name: 'current+noUrlCheck', patches: ['noUrlCheck'] },
 ];
 

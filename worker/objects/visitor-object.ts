@@ -9,7 +9,7 @@ import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '.
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
 import type { Batch } from '../schema/events';
-import { computeScore } from '../scoring/score';
+import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
 import { NO_EVENTS, planChange, type VisitorChange } from '../visitor/change';
@@ -59,7 +59,7 @@ export class VisitorObject extends DurableObject<Env> {
    * be copied into every beacon's call.
    */
   async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {
-    const config = await this.configAt(batch.site, configVersion);
+    const config = this.configIfCurrent(configVersion) ?? (await this.configAt(batch.site, configVersion));
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
     this.bucket = limit.bucket;
@@ -136,8 +136,8 @@ export class VisitorObject extends DurableObject<Env> {
         for (const row of planned.rows) this.outbox.add(row);
       });
     } catch (e) {
-      // Rolled back: the ids just remembered in memory were never stored.
-      this.store.forgetCachedIds();
+      // Rolled back: what the store just noted in memory was never stored.
+      this.store.forgetCached();
       throw e;
     }
     this.state = planned.state;
@@ -211,7 +211,7 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   private decision(state: VisitorState, config: SiteConfig, now: number): Decision {
-    const score = computeScore(state.aggregates, config, now);
+    const score = scoreTotals(state.aggregates, config, now);
     return decide({ anonymousId: state.anonymousId, stage: state.stage, score: score.total, aggregates: state.aggregates }, config, now);
   }
 
@@ -232,13 +232,19 @@ export class VisitorObject extends DurableObject<Env> {
     return this.loaded?.config ?? null;
   }
 
+  /** The config this object holds, if it is at `version` or newer (no await: the common case). */
+  private configIfCurrent(version: number): SiteConfig | null {
+    return this.loaded && this.loaded.version >= version ? this.loaded.config : null;
+  }
+
   /**
    * The site config at `version` or newer (versions only grow). This object keeps the one it
    * last used and reads the isolate's cache, then the site object, only when a caller has seen
    * a newer version.
    */
   private async configAt(site: string, version: number): Promise<SiteConfig> {
-    if (this.loaded && this.loaded.version >= version) return this.loaded.config;
+    const current = this.configIfCurrent(version);
+    if (current) return current;
     let loaded = await loadSiteConfig(this.env, site);
     if (!loaded || loaded.version < version) {
       forgetSiteConfig(site);

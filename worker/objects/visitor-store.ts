@@ -42,11 +42,28 @@ export function existingTables(sql: SqlStorage): Map<string, string> {
   return new Map(rows.map((r) => [r.name, r.sql]));
 }
 
-type SeenChunk = { seq: number; ids: string[] };
+type SeenChunk = { seq: number; n: number; ids: string[] };
+type RowCount = { seq: number; n: number };
+
+/**
+ * Drops rows from the front (oldest) while the rows after them still hold `keep` items, and
+ * returns them (delete them with one `WHERE seq <= last dropped seq`).
+ */
+function dropOldest<T extends RowCount>(rows: T[], total: number, keep: number): { dropped: T[]; total: number } {
+  const dropped: T[] = [];
+  while (rows.length > 1 && total - rows[0]!.n >= keep) {
+    const oldest = rows.shift()!;
+    total -= oldest.n;
+    dropped.push(oldest);
+  }
+  return { dropped, total };
+}
 
 export class VisitorStore {
   /** The dedupe window in memory, oldest row first; null until first needed (or after a rollback). */
   private seen: { ids: Set<string>; chunks: SeenChunk[] } | null = null;
+  /** Entries per timeline row, oldest first, with their total; null until first needed. */
+  private timelineRows: { rows: RowCount[]; total: number } | null = null;
 
   /**
    * @param existing what `existingTables` found; missing tables are created and outdated ones
@@ -100,15 +117,12 @@ export class VisitorStore {
     if (ids.length === 0) return;
     const window = this.window();
     const seq = this.sql.exec<{ seq: number }>('INSERT INTO seen (n, ids) VALUES (?, ?) RETURNING seq', ids.length, JSON.stringify(ids)).one().seq;
-    window.chunks.push({ seq, ids });
+    window.chunks.push({ seq, n: ids.length, ids });
     for (const id of ids) window.ids.add(id);
-    let dropThrough = -1;
-    while (window.chunks.length > 1 && window.ids.size - window.chunks[0]!.ids.length >= LIMITS.dedupeWindow) {
-      const oldest = window.chunks.shift()!;
-      for (const id of oldest.ids) window.ids.delete(id);
-      dropThrough = oldest.seq;
-    }
-    if (dropThrough >= 0) this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropThrough);
+    const { dropped } = dropOldest(window.chunks, window.ids.size, LIMITS.dedupeWindow);
+    if (dropped.length === 0) return;
+    for (const chunk of dropped) for (const id of chunk.ids) window.ids.delete(id);
+    this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
   }
 
   /** Ids remembered, for tests and the bounded-state check. */
@@ -116,9 +130,10 @@ export class VisitorStore {
     return this.window().ids.size;
   }
 
-  /** After a rolled-back transaction: memory may hold ids that were never stored. */
-  forgetCachedIds() {
+  /** After a rolled-back transaction: what memory holds may never have been stored. */
+  forgetCached() {
     this.seen = null;
+    this.timelineRows = null;
   }
 
   private window() {
@@ -126,7 +141,10 @@ export class VisitorStore {
       const chunks = this.sql
         .exec<{ seq: number; ids: string }>('SELECT seq, ids FROM seen ORDER BY seq')
         .toArray()
-        .map((r) => ({ seq: r.seq, ids: JSON.parse(r.ids) as string[] }));
+        .map((r) => {
+          const ids = JSON.parse(r.ids) as string[];
+          return { seq: r.seq, n: ids.length, ids };
+        });
       this.seen = { chunks, ids: new Set(chunks.flatMap((c) => c.ids)) };
     }
     return this.seen;
@@ -141,13 +159,19 @@ export class VisitorStore {
       oldest = Math.min(oldest, e.at);
       newest = Math.max(newest, e.at);
     }
-    this.sql.exec('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?)', entries.length, oldest, newest, JSON.stringify(entries));
-    // Rows whose newer rows already hold the cap (a running count, newest first).
-    this.sql.exec(
-      `DELETE FROM timeline WHERE seq IN (SELECT seq FROM
-         (SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS newer FROM timeline) WHERE newer >= ?)`,
-      LIMITS.timelineCap,
-    );
+    const counts = (this.timelineRows ??= this.loadTimelineCounts());
+    const { seq } = this.sql
+      .exec<{ seq: number }>('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?) RETURNING seq', entries.length, oldest, newest, JSON.stringify(entries))
+      .one();
+    counts.rows.push({ seq, n: entries.length });
+    const { dropped, total } = dropOldest(counts.rows, counts.total + entries.length, LIMITS.timelineCap);
+    counts.total = total;
+    if (dropped.length > 0) this.sql.exec('DELETE FROM timeline WHERE seq <= ?', dropped.at(-1)!.seq);
+  }
+
+  private loadTimelineCounts() {
+    const rows = this.sql.exec<RowCount>('SELECT seq, n FROM timeline ORDER BY seq').toArray();
+    return { rows, total: rows.reduce((sum, r) => sum + r.n, 0) };
   }
 
   /** Newest first, at most `limit`. */
@@ -163,6 +187,7 @@ export class VisitorStore {
 
   /** Retention: forgets timeline events that happened before `cutoff`. Returns how many. */
   purgeTimelineBefore(cutoff: number): number {
+    this.timelineRows = null;
     let purged = this.sql.exec<{ n: number }>('DELETE FROM timeline WHERE newest < ? RETURNING n', cutoff).toArray().reduce((sum, r) => sum + r.n, 0);
     // Rows that straddle the cutoff keep their newer entries.
     const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();

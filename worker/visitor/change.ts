@@ -42,14 +42,14 @@ export type ChangeContext = {
 
 export function planChange(next: VisitorState, change: VisitorChange, config: SiteConfig, ctx: ChangeContext): { state: VisitorState; rows: PlannedRow[] } {
   const { now } = ctx;
-  const score = computeScore(next.aggregates, config, now);
-  const topics = topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5);
+  // The score breakdown, top topics, index row and recent timeline are only for outbox rows,
+  // and most beacons (an anonymous visitor reading) plan none: each is computed on first use.
+  const score = once(() => computeScore(next.aggregates, config, now));
+  const topics = once(() => topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5));
+  const lead = once(() => leadSnapshot(next, score(), topics(), now));
+  const timeline = once(() => [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)));
   const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
-  const lead = leadSnapshot(next, score, topics, now);
-  // Only webhook payloads carry the recent timeline, and most beacons send none: read it on first use.
-  let recent: TimelineEntry[] | undefined;
-  const timeline = () => (recent ??= [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)));
-  const state = refreshIndex && lead ? { ...next, indexedAt: now } : next;
+  const state = refreshIndex && lead() ? { ...next, indexedAt: now } : next;
   const rows = planOutbox(
     {
       base: {
@@ -58,8 +58,12 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
         anonymousId: next.anonymousId,
         adminUrl: visitorAdminUrl(config.adminBaseUrl ?? ctx.adminBaseUrl, next.site, next.anonymousId),
         traits: next.aggregates.traits,
-        score,
-        topics,
+        get score() {
+          return score();
+        },
+        get topics() {
+          return topics();
+        },
         get timeline() {
           return timeline();
         },
@@ -69,7 +73,9 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
       transitions: change.transitions,
       stage: next.stage,
       verdict: change.verdict,
-      lead,
+      get lead() {
+        return lead();
+      },
       refreshIndex,
       training: change.training,
     },
@@ -81,4 +87,17 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
 
 export function visitorAdminUrl(base: string, site: string, anonymousId: string): string {
   return `${base.replace(/\/$/, '')}/admin/visitor?site=${encodeURIComponent(site)}&aid=${encodeURIComponent(anonymousId)}`;
+}
+
+/** A value computed on first use, then remembered. */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
 }
