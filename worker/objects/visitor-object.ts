@@ -54,11 +54,13 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /**
-   * Applies a validated batch exactly once per event id, in one storage transaction. The caller
-   * sends the config version it validated against rather than the config, which would otherwise
-   * be copied into every beacon's call.
+   * Applies a validated batch (as JSON) exactly once per event id, in one storage transaction.
+   * The caller sends the config version it validated against rather than the config, which
+   * would otherwise be copied into every beacon's call.
    */
-  async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {
+  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {
+    // Validated by the Worker (BatchSchema) before it reached this object.
+    const batch = JSON.parse(batchJson) as Batch;
     const config = this.configIfCurrent(configVersion) ?? (await this.configAt(batch.site, configVersion));
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });

@@ -41,7 +41,8 @@ collectRoutes.post('/v1/collect', async (c) => {
     return c.json(untracked(batch, site, receivedAt, { bot: traffic }));
   }
 
-  const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(batch, site.version, {
+  // As one JSON string: cheaper across the RPC than a structured clone of every event object (bench/experiments.mjs).
+  const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(JSON.stringify(batch), site.version, {
     receivedAt,
     adminBaseUrl: new URL(c.req.url).origin,
   });

@@ -29,7 +29,6 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 const isString = (v: unknown, max: number, min = 0): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
 const isId = (v: unknown) => isString(v, LIMITS.maxIdLength, 1) && ID_PATTERN.test(v);
 const isTimestamp = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TIMESTAMP;
-const isHttpUrl = (v: unknown) => isString(v, LIMITS.maxUrlLength) && /^https?:\/\//i.test(v) && isAbsoluteUrl(v);
 const isScalar = (v: unknown) =>
   v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || isString(v, LIMITS.maxPropStringLength);
 
@@ -48,8 +47,16 @@ export function parseBatchFast(value: unknown): Batch | null {
   if (!Array.isArray(events) || events.length < 1 || events.length > LIMITS.maxEventsPerBatch) return null;
   const ids = new Set<string>();
   const parsed: LeadEvent[] = [];
+  // Events of one beacon mostly share their referrer and often their URL: parse each URL once.
+  const urls = new Set<string>();
+  const isHttpUrl = (v: unknown) => {
+    if (typeof v === 'string' && urls.has(v)) return true;
+    const ok = isString(v, LIMITS.maxUrlLength) && /^https?:\/\//i.test(v) && isAbsoluteUrl(v);
+    if (ok) urls.add(v as string);
+    return ok;
+  };
   for (const raw of events) {
-    const event = parseEvent(raw);
+    const event = parseEvent(raw, isHttpUrl);
     if (!event || ids.has(event.id)) return null;
     ids.add(event.id);
     parsed.push(event);
@@ -68,7 +75,7 @@ function isContext(c: unknown): boolean {
 }
 const LIBRARY_KEYS = new Set(['name', 'version']);
 
-function parseEvent(e: unknown): LeadEvent | null {
+function parseEvent(e: unknown, isHttpUrl: (v: unknown) => boolean): LeadEvent | null {
   if (!isObject(e) || typeof e.type !== 'string' || !TYPE_FIELD.has(e.type)) return null;
   const own = TYPE_FIELD.get(e.type);
   for (const key in e) if ((!EVENT_KEYS.has(key) && key !== own) || e[key] === undefined) return null;
