@@ -17,7 +17,7 @@ import { benchCost } from './cost.mjs';
 import { benchIngest } from './ingest.mjs';
 import { createClient } from './lib/http.mjs';
 import { PATCHES, VARIANTS, patchedCopy } from './lib/patches.mjs';
-import { loadAverage } from './lib/machine.mjs';
+import { loadAverage, revision } from './lib/machine.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 
@@ -27,7 +27,7 @@ const RUNS = Number(args.runs ?? 4);
 const log = (line) => console.error(`[experiments] ${line}`);
 const only = args.only ? new Set(args.only.split(',')) : null;
 const root = mkdtempSync(join(tmpdir(), 'leadedge-experiments-'));
-const results = { at: new Date().toISOString(), loadBefore: loadAverage(), runs: RUNS, patches: Object.fromEntries(Object.entries(PATCHES).map(([k, v]) => [k, v.what])), variants: [] };
+const results = { at: new Date().toISOString(), revision: revision(), loadBefore: loadAverage(), runs: RUNS, patches: Object.fromEntries(Object.entries(PATCHES).map(([k, v]) => [k, v.what])), variants: [] };
 const cells = [
   { events: 1, concurrency: 1, count: 300 },
   { events: 20, concurrency: 1, count: 150 },
@@ -49,7 +49,7 @@ try {
       const cost = await benchCost({ le: ce, receiver, visitors: 100, log: () => {} });
       const row = {
         name: variant.name,
-        ref: variant.ref ?? 'working tree',
+        ref: variant.ref ?? null,
         patches: variant.patches,
         ingest: ingest.cells.map((c) => ({ events: c.events, p50: c.le.p50.median, baselineP50: c.bl.p50.median, p50Ratio: c.p50Ratio, cpu: c.le.cpu.median, baselineCpu: c.bl.cpu.median })),
         rowsWrittenPerEvent: cost.perEvent.rowsWritten,

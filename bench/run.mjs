@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (about 6 minutes on 2 cores)
  *   npm run bench -- --quick           smaller samples, for trying changes (about 2 minutes)
- *   npm run bench -- --only=ingest,cost   some sections (quick and partial runs print, BENCHMARKS.md is kept)
+ *   npm run bench -- --only=ingest,cost   some sections (sdk, ingest, handoff, growth, cost, segments) (quick and partial runs print, BENCHMARKS.md is kept)
  *   npm run bench -- --json=out.json   also write the raw figures
  *
  * Needs `npm install` and the built SDK (`npm run build`, run here if dist/ is missing). Offline.
@@ -22,6 +22,7 @@ import { benchHandoff } from './handoff.mjs';
 import { benchIngest } from './ingest.mjs';
 import { benchSdkMainThread } from './sdk-main-thread.mjs';
 import { benchSdkWeight } from './sdk-weight.mjs';
+import { benchSegments } from './segments.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const quick = Boolean(args.quick);
@@ -79,6 +80,7 @@ try {
     const counted = await target('leadedge', { count: true });
     results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
   }
+  if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
   results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
 } finally {
   for (const close of open.reverse()) await close().catch(() => undefined);

@@ -14,24 +14,31 @@ export function reading(r) {
   const b20 = cell(r, 20, 1);
   const c64 = cell(r, 1, 64);
   const b64 = cell(r, 20, 64);
+  const seg = r.segments && Object.fromEntries(r.segments.cells.map((c) => [c.events, c]));
+  const OWN = ['validate', 'route checks', 'parse, config, budget', 'dedupe', 'fold', 'plan', 'commit'];
+  const own = (c) => OWN.reduce((sum, k) => sum + (c.us[k] ?? 0), 0);
   if (one) {
     const extraCpu = one.le.cpu.median - one.bl.cpu.median;
     parts.push(
       `A single-event beacon takes ${fmt(one.le.p50.median)} ms at p50 against ${fmt(one.bl.p50.median)} ms for the bare Worker -> object hop ` +
         `(${fmt(one.p50Ratio.median)}x; ${one.p50Ratio.median <= INGEST_TARGET ? 'within' : 'outside'} the ${INGEST_TARGET}x target), and workerd spends ` +
-        `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms: the ${fmt(extraCpu)} ms difference is work in the isolate, not waiting, since ` +
-        `commits cost no fsync here. The CPU profile of the beacon path (\`bench/profile.mjs\`) and the statement counts put that work in ` +
-        `reading the body through a stream-reader loop with a new UTF-8 decoder per request, the RPC that carries the batch and the whole ` +
-        `site config to the visitor object, zod validation, and eight SQL statements per beacon (the state row, the dedupe insert and ` +
-        `trim, the timeline insert and trim, an empty stage-history trim and a 20-row timeline read that only webhook payloads use); ` +
-        `scoring, stages and the CTA decision are small.`,
+        `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms (the ${fmt(extraCpu)} ms difference is work, not waiting: commits cost no fsync here).` +
+        (seg?.[1]
+          ? ` Of the ${fmt(seg[1].totalUs, 0)} µs between the route's first and last mark (segments below), LeadEdge's own steps take ${fmt(own(seg[1]), 0)} µs: ` +
+            `the SQLite transaction (state row, a row of event ids, a row of timeline entries) ${fmt(seg[1].us.commit, 0)} µs, folding the event and planning ` +
+            `${fmt(seg[1].us.fold + seg[1].us.plan, 0)} µs, validation ${fmt(seg[1].us.validate, 0)} µs; the rest is the runtime carrying the beacon (reading the body, ` +
+            `the RPC into the visitor object and back past its output gate), which the baseline's hop pays too.`
+          : ''),
     );
   }
   if (b20 && c64 && b64) {
     parts.push(
-      `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event): ` +
-        `per-event work (one dedupe row and one timeline row each, and their validation) is what grows. At concurrency 16 and 64 both sides ` +
-        `are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
+      `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event)` +
+        (seg?.[1] && seg?.[20]
+          ? `: what grows with the events is folding (${fmt(seg[1].us.fold, 0)} -> ${fmt(seg[20].us.fold, 0)} µs), the commit's bytes (${fmt(seg[1].us.commit, 0)} -> ${fmt(seg[20].us.commit, 0)} µs for the same three rows), ` +
+            `the RPC carrying them (${fmt(seg[1].us['RPC in'], 0)} -> ${fmt(seg[20].us['RPC in'], 0)} µs in, ${fmt(seg[1].us['decide, RPC out'], 0)} -> ${fmt(seg[20].us['decide, RPC out'], 0)} µs out) and validation (${fmt(seg[1].us.validate, 0)} -> ${fmt(seg[20].us.validate, 0)} µs), while the baseline's hop carries the same body and writes one counter.`
+          : '.') +
+        ` At concurrency 16 and 64 both sides are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
         `(${fmt(c64.le.cpu.median / c64.bl.cpu.median)}x at c=64); ` +
         `LeadEdge sustained ${fmt(c64.le.rps.median, 0)} beacons/s single and ${fmt(b64.le.rps.median * 20, 0)} events/s in batches of 20 on this machine.`,
     );
@@ -51,21 +58,22 @@ export function reading(r) {
     const p = r.growth.population;
     parts.push(
       `History does not slow a visitor down (after ${at10k.events.toLocaleString('en-US')} events a beacon takes ${fmt(at10k.vsControl.median)}x a fresh visitor's, timed alternately): every table is bounded and ` +
-        `indexed. Storage is bounded by the 10,000-id dedupe window (${bytes(at10k.bytes.median)} at the cap, ${bytes(h.at(-1).bytes.median)} at ` +
+        `looked up by key or held in memory. Storage is bounded by the 10,000-id dedupe window (${bytes(at10k.bytes.median)} at the cap, ${bytes(h.at(-1).bytes.median)} at ` +
         `${h.at(-1).events.toLocaleString('en-US')} events); a one-event visitor already takes ${bytes(h[0].bytes.median)}, mostly one 4 KiB page for each of ` +
         `the object's tables and indexes. With ${p.visitors.toLocaleString('en-US')} visitors alive the same visitors answer as before ` +
         `(${fmt(p.driftCorrected)}x, drift-corrected); a visitor whose object was evicted pays a cold start, ${fmt(p.after.le)} ms against ` +
-        `${fmt(p.after.bl)} ms for the baseline's cold start (its constructor re-runs every CREATE TABLE IF NOT EXISTS of the visitor and outbox stores and reads the state row; the baseline's creates one table).`,
+        `${fmt(p.after.bl)} ms for the baseline's cold start (its constructor reads the schema once and the state row, and its first beacon the dedupe ids; the baseline's creates one table).`,
     );
   }
   if (r.cost) {
     const d = r.cost.dollars;
     parts.push(
       `Cost is bound by rows written: ${fmt(r.cost.perEvent.rowsWritten)} per event make ${usdShort(d.lines.rowsWritten)} of the ${usdShort(d.total)} per million ` +
-        `events, because a row written costs $1.00 per million (3.3 Worker requests) and the beacon path writes the dedupe row with ` +
-        `its two indexes, a sqlite_sequence row per AUTOINCREMENT insert, and, for each new visitor, about twenty rows of schema and a ` +
-        `first-visit notice to the site object through the outbox with its attempt log (which also makes the site object a per-new-visitor ` +
-        `hot spot); requests and CPU are cents.`,
+        `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row, one row of event ids and ` +
+        `one of timeline entries however many events it carries, plus the trims of rows leaving those windows, and each new visitor adds ` +
+        `its tables' schema and a first-visit notice to the site object through the outbox (which also makes the site object a ` +
+        `per-new-visitor hot spot; see the statements below). The SDK sends one beacon per page, so most beacons carry one event. ` +
+        `Requests and CPU are cents.`,
     );
   }
   if (r.sdkWeight && r.sdkMainThread) {
@@ -87,10 +95,10 @@ export function experimentsSection(e) {
     const s = v.ingest.find((c) => c.events === 1);
     const b = v.ingest.find((c) => c.events === 20);
     return [
-      v.name === 'current' ? 'worker/ as it is' : `+ ${v.patches.join(', ')}`,
+      `\`${v.ref ?? e.revision ?? 'worker/'}\`${v.patches.length ? ` + ${v.patches.join(', ')}` : ''}`,
       `${fmt(s.p50Ratio.median)}x (${fmt(s.p50Ratio.min)}-${fmt(s.p50Ratio.max)})`,
       `${fmt(s.cpu)} / ${fmt(s.baselineCpu)} ms`,
-      `${fmt(b.p50Ratio.median)}x`,
+      `${fmt(b.p50Ratio.median)}x (${fmt(b.p50Ratio.min)}-${fmt(b.p50Ratio.max)})`,
       fmt(v.rowsWrittenPerEvent),
       fmt(v.doRequestsPerEvent, 3),
       `$${v.dollarsPerMillion.toFixed(2)}`,
@@ -101,7 +109,8 @@ export function experimentsSection(e) {
   return `## What was tried
 
 \`node bench/experiments.mjs\` (run ${e.at.slice(0, 16).replace('T', ' ')} UTC, load average ${e.loadBefore} -> ${e.loadAfter}, ${e.runs} interleaved runs per cell)
-measures patched copies of \`worker/\` exactly as above; nothing here is applied to \`worker/\`. Patches, cumulative:
+measures copies of \`worker/\` exactly as above, all in one run: at release 1 (\`1944f86\`, before the fixes), at later
+commits, and as it is, some with trial patches (\`bench/lib/patches.mjs\`, applied to the copies only). Patches:
 
 ${patches}
 

@@ -123,6 +123,23 @@ ${table(['cell', 'LeadEdge p50 / p99', 'baseline p50 / p99', 'p50 ratio', 'p99 r
 `;
 }
 
+function segmentsSection(r) {
+  const s = r.segments;
+  if (!s) return '';
+  const [one, batch] = [1, 20].map((n) => s.cells.find((c) => c.events === n));
+  const rows = s.segments.map(({ name, what }) => [name, what, fmt(one.us[name], 0), fmt(batch.us[name], 0)]);
+  rows.push(['**total**', 'from the route starting to the result back in it', `**${fmt(one.totalUs, 0)}**`, `**${fmt(batch.totalUs, 0)}**`]);
+  return `### Where a beacon's time goes
+
+\`node bench/segments.mjs\` (a section of this run): a copy of \`worker/\` with \`performance.now()\` marks on the beacon path
+(\`bench/lib/segment-marks.mjs\`), ${one.requests} beacons of each size at c=1, mean microseconds between marks. Segments
+include waiting (the body's bytes, the RPC's delivery and return), not only CPU; the route's own start and the HTTP layers
+around it (also in the baseline) are outside the marks.
+
+${table(['segment', 'what', 'single event (µs)', 'batch of 20 (µs)'], rows)}
+`;
+}
+
 function handoffSection(r) {
   if (!r.handoff) return '';
   const h = r.handoff;
@@ -250,13 +267,14 @@ function caveats() {
   allow automation (headless Chromium); everything else is the embedded demo configuration.
 - Reproduce: \`npm install && npm run build && npm run bench\` (offline). \`npm run bench -- --quick\` for smaller samples,
   \`--only=ingest,cost\` for some sections, \`--json=out.json\` for the raw figures. \`node --experimental-websocket bench/profile.mjs\`
-  prints a CPU profile of the beacon path by module and function.
+  prints a CPU profile of the beacon path by module and function (the sampling profiler inflates native calls such as
+  \`new URL()\` and \`JSON.parse\`: the segments above and paired variants in \`bench/experiments.mjs\` are the better guide).
 `;
 }
 
 export function renderReport(r, experiments = null) {
   const text = reading(r);
-  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', experimentsSection(experiments), sdkSection(r), ingestSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
+  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', experimentsSection(experiments), sdkSection(r), ingestSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
     .filter(Boolean)
     .join('\n');
 }

@@ -43,24 +43,27 @@ const fromRaw = (r: Raw): OutboxRow => ({
 });
 
 export class OutboxStore {
-  /** @param existing the object's tables (`existingTables`): only missing ones are created. */
+  /** The attempt log exists once a webhook was attempted (most visitors only ever send site notices). */
+  private hasAttemptLog: boolean;
+
+  /**
+   * @param existing the object's tables (`existingTables`): only missing ones are created. Rows
+   * are keyed by rowid without AUTOINCREMENT (which writes a sqlite_sequence row per insert):
+   * finished rows are kept, so seq still only grows; objects created by release 1 keep theirs.
+   */
   constructor(
     private readonly sql: SqlStorage,
     existing: Map<string, string>,
   ) {
     if (!existing.has('outbox')) {
       sql.exec(`CREATE TABLE outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
         target TEXT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,
         status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
         last_status INTEGER, last_error TEXT, delivered_at INTEGER)`);
       sql.exec('CREATE INDEX outbox_pending ON outbox (status, next_at)');
     }
-    if (!existing.has('attempts')) {
-      sql.exec(`CREATE TABLE attempts (
-        outbox_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER,
-        latency_ms INTEGER NOT NULL, error TEXT, PRIMARY KEY (outbox_id, attempt))`);
-    }
+    this.hasAttemptLog = existing.has('attempts');
   }
 
   add(row: Pick<OutboxRow, 'id' | 'kind' | 'target' | 'eventType' | 'payload' | 'createdAt' | 'nextAt'>) {
@@ -108,6 +111,7 @@ export class OutboxStore {
   }
 
   attempts(id: string): AttemptLog[] {
+    if (!this.hasAttemptLog) return [];
     return this.sql
       .exec<{ attempt: number; at: number; status: number | null; latency_ms: number; error: string | null }>(
         'SELECT attempt, at, status, latency_ms, error FROM attempts WHERE outbox_id = ? ORDER BY attempt',
@@ -126,6 +130,12 @@ export class OutboxStore {
     const { id } = row;
     // Only webhook attempts are ever shown (the delivery log); a site notice's would be rows written for nothing.
     if (row.kind === 'webhook') {
+      if (!this.hasAttemptLog) {
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS attempts (
+          outbox_id TEXT NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER,
+          latency_ms INTEGER NOT NULL, error TEXT, PRIMARY KEY (outbox_id, attempt))`);
+        this.hasAttemptLog = true;
+      }
       this.sql.exec(
         'INSERT OR REPLACE INTO attempts (outbox_id, attempt, at, status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
         id, log.attempt, log.at, log.status, log.latencyMs, log.error,
@@ -157,7 +167,7 @@ export class OutboxStore {
   }
 
   private pruneFinished() {
-    this.sql.exec(
+    if (this.hasAttemptLog) this.sql.exec(
       `DELETE FROM attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status != 'pending'
          ORDER BY seq DESC LIMIT -1 OFFSET ?)`,
       FINISHED_KEPT,

@@ -47,7 +47,9 @@ async function attemptRow(row: OutboxRow, deps: DispatchDeps, disabled: Set<stri
   const { outbox, config } = deps;
   const attempt = row.attempts + 1;
   const started = deps.now();
-  outbox.lease(row.id, started + config.delivery.timeoutMs + 5_000);
+  // A webhook is held while in flight, so a restart does not resend it at once; a site notice is
+  // idempotent (the site object keeps notice ids), so it skips the two rows a lease writes.
+  if (row.kind === 'webhook') outbox.lease(row.id, started + config.delivery.timeoutMs + 5_000);
 
   let result: AttemptResult;
   if (row.kind === 'site') {

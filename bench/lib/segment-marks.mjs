@@ -1,0 +1,57 @@
+/**
+ * A copy of worker/ with performance.now() marks on the beacon path, for bench/segments.mjs.
+ * Each mark adds the time since the previous mark to its segment (the Worker and its objects
+ * share one isolate in workerd, so one clock and one set of sums serve both). The marks are
+ * inserted as text after the line they name; when worker/ moves, a mark fails loudly.
+ */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** [segment, what it covers, file, the code the mark goes before]: in the order a beacon meets them. */
+const MARKS = [
+  ['read', 'read the body and JSON.parse it', 'routes/collect.ts', '  // The SDK\'s usual beacons take the hand-written path'],
+  ['validate', 'validate (the fast parser, or BatchSchema)', 'routes/collect.ts', '  const site = await requireSite('],
+  ['route checks', 'site config (isolate cache), origin, privacy headers, bot check', 'routes/collect.ts', '  // As one JSON string: cheaper across the RPC'],
+  ['RPC in', 'serialize the batch and deliver the call to the visitor object', 'objects/visitor-object.ts', '    // Validated by the Worker (BatchSchema) before it reached this object.'],
+  ['parse, config, budget', 'parse the JSON batch, check the config version, take from the token bucket', 'objects/visitor-object.ts', '    const seen = this.store.seenIds('],
+  ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
+  ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
+  ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    try {\n      this.ctx.storage.transactionSync('],
+  ['commit', 'one SQLite transaction: state row, ids row, timeline row, trims', 'objects/visitor-object.ts', '    this.state = planned.state;'],
+  ['decide, RPC out', 'the CTA decision, and the result back to the Worker once the output gate lets it go', 'routes/collect.ts', "  if ('retryAfterMs' in result) {"],
+];
+export const SEGMENTS = MARKS.map(([name, what]) => [name, what]);
+
+const SUMS = '(globalThis.__segments ??= { n: 0, sums: {}, last: 0 })';
+const mark = (name) => `{ const s = ${SUMS}; const now = performance.now(); s.sums[${JSON.stringify(name)}] = (s.sums[${JSON.stringify(name)}] ?? 0) + now - s.last; s.last = now; }\n`;
+
+/** Copies worker/ and the harness under `root`, inserts the marks and the probe; returns the entry path. */
+export function markedCopy(root) {
+  cpSync('worker', join(root, 'worker'), { recursive: true });
+  cpSync('bench/harness', join(root, 'bench/harness'), { recursive: true });
+  const edit = (file, find, insert) => {
+    const path = join(root, file);
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes(find)) throw new Error(`bench/lib/segment-marks.mjs: "${find.split('\n')[0]}" is no longer in ${file}; update the marks`);
+    writeFileSync(path, text.replace(find, insert + find));
+  };
+  // The clock starts when the route starts (the first mark below measures from here).
+  const routeStart = "collectRoutes.post('/v1/collect', async (c) => {\n";
+  const collect = join(root, 'worker/routes/collect.ts');
+  writeFileSync(collect, readFileSync(collect, 'utf8').replace(routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`));
+  for (const [name, , file, before] of MARKS) edit(`worker/${file}`, before, mark(name));
+  edit(
+    'bench/harness/leadedge-entry.ts',
+    "    if (url.pathname === '/__bench/counts') {",
+    `    if (url.pathname === '/__bench/segments') {
+      const s = ${SUMS};
+      if (request.method === 'POST') {
+        s.n = 0;
+        s.sums = {};
+      }
+      return Response.json({ n: s.n, sums: s.sums });
+    }
+`,
+  );
+  return join(root, 'bench/harness/leadedge-entry.ts');
+}
