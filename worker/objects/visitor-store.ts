@@ -125,11 +125,6 @@ export class VisitorStore {
     this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
   }
 
-  /** Ids remembered, for tests and the bounded-state check. */
-  seenCount(): number {
-    return this.window().ids.size;
-  }
-
   /** After a rolled-back transaction: what memory holds may never have been stored. */
   forgetCached() {
     this.seen = null;
