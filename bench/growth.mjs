@@ -1,6 +1,6 @@
 /**
  * Growth: does a visitor's history make its next event slower or its storage larger?
- * (a) One visitor receives 1 -> 1,000 -> 10,000 -> 20,000 events (filled in batches of 50). At each
+ * (a) One visitor receives 1 -> 1,000 -> 10,000 -> 20,000 -> 30,000 events (filled in batches of 50). At each
  *     checkpoint, single-event beacons to it are timed alternately with beacons to a fresh control
  *     visitor, and its SQLite database size is read (ctx.storage.sql.databaseSize).
  * (b) 10,000 distinct visitors are created on each side; the same 50 visitors are timed before
@@ -12,7 +12,8 @@ import { createBenchSite } from './lib/site.mjs';
 import { acrossRuns, median, quantile, sleep } from './lib/stats.mjs';
 
 const SITE = 'bench-growth';
-export const CHECKPOINTS = [1, 1_000, 10_000, 20_000];
+/** Past 10,000 the dedupe window wraps (rows start to be dropped); 20,000 and 30,000 show where storage settles. */
+export const CHECKPOINTS = [1, 1_000, 10_000, 20_000, 30_000];
 const CHUNK = 250;
 const MAX_OPEN_FILES = 3_000;
 
