@@ -27,7 +27,7 @@ const RUNS = Number(args.runs ?? 4);
 const log = (line) => console.error(`[experiments] ${line}`);
 const only = args.only ? new Set(args.only.split(',')) : null;
 const root = mkdtempSync(join(tmpdir(), 'leadedge-experiments-'));
-const results = { at: new Date().toISOString(), revision: revision(), loadBefore: loadAverage(), runs: RUNS, patches: Object.fromEntries(Object.entries(PATCHES).map(([k, v]) => [k, v.what])), variants: [] };
+const results = { at: new Date().toISOString(), revision: revision(), loadBefore: loadAverage(), runs: RUNS, patches: Object.fromEntries(Object.entries(PATCHES).map(([k, v]) => [k, { what: v.what, applied: v.applied }])), variants: [] };
 const cells = [
   { events: 1, concurrency: 1, count: 300 },
   { events: 20, concurrency: 1, count: 150 },

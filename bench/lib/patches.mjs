@@ -4,10 +4,8 @@
  * patches (fixes under trial) applied to the copy, never to worker/ itself. A patch that no
  * longer matches its base fails loudly.
  *
- * The first patches were measured on release 1 (RELEASE_1) and are all applied in worker/ since
- * (the notice patch in another form: the first-visit notice stays, exact, but writes no attempt
- * log); jsonRpc is applied too; canParse and noUrlCheck were not (no measurable gain). Each stays
- * against the commit it was measured on, so the figures in BENCHMARKS.md stay reproducible.
+ * Each patch says whether and how it went into worker/ (`applied`); each variant stays against
+ * the commit it was measured on, so the figures in BENCHMARKS.md stay reproducible.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +18,7 @@ export const RELEASE_1 = '1944f86';
 export const PATCHES = {
   lazy: {
     what: 'read the 20-entry timeline only when a webhook payload is built; skip the empty stage-history and timeline trims',
+    applied: 'applied (the recent timeline is read on first use by a webhook payload; empty trims are skipped)',
     edits: [
       ['visitor/change.ts', 'timeline: [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)),',
         'timeline: change.transitions.length || change.demoRequests.length || change.verdict ? [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)) : [],'],
@@ -29,6 +28,7 @@ export const PATCHES = {
   },
   rows: {
     what: 'dedupe table keyed by rowid (no second index); one INSERT per batch for dedupe ids and for timeline entries; no AUTOINCREMENT (no sqlite_sequence write per row)',
+    applied: 'applied in 010b386, then superseded in cebf6bb by one row of ids and one row of timeline entries per beacon',
     edits: [
       ['objects/visitor-store.ts', '`CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,\n  `CREATE INDEX IF NOT EXISTS seen_by_seq ON seen (seq)`,',
         '`CREATE TABLE IF NOT EXISTS seen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)`,'],
@@ -41,6 +41,7 @@ export const PATCHES = {
   },
   noconfig: {
     what: 'the beacon RPC carries the config version instead of the config (measured by letting the object read its own isolate cache; for production: the object keeps the config it last received and asks for it only when the version differs)',
+    applied: 'applied (the object keeps the config it last used and asks for it only when a beacon names a newer version)',
     edits: [
       ['routes/collect.ts', '.ingest(batch, site.config, {', '.ingest(batch, null, {'],
       ['objects/visitor-object.ts', '  ingest(batch: Batch, config: SiteConfig, meta: IngestMeta): IngestResult {',
@@ -49,6 +50,7 @@ export const PATCHES = {
   },
   body: {
     what: 'read a body with a declared length in one arrayBuffer() and decode it with one shared TextDecoder, instead of a stream reader loop and a new decoder per request',
+    applied: 'applied',
     edits: [
       ['http/read-json.ts', '  const text = await readLimited(c.req.raw, maxBytes);', '  const text = Number.isFinite(declared) ? await readDeclared(c.req.raw, maxBytes) : await readLimited(c.req.raw, maxBytes);'],
       ['http/read-json.ts', 'async function readLimited(', `const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -68,10 +70,12 @@ async function readLimited(`],
   },
   notice: {
     what: "a new visitor's first beacon no longer queues a site notice for the 'visitors' funnel count (measured by dropping it; for production: count new visitors in the isolate and flush every few seconds, as bot counts are, or batch them)",
+    applied: 'not applied: counted in the isolate, the funnel’s visitor count would become a lower bound; the notice stays, exact, and no longer writes an attempt log or lease rows',
     edits: [['webhooks/plan.ts', "const stages: FunnelStage[] = input.isNewVisitor ? ['visitors'] : [];", 'const stages: FunnelStage[] = [];']],
   },
   lazyOutbox: {
     what: 'outbox and attempts tables created on first use, not in every new object',
+    applied: 'partly: the attempt log is created at the first webhook attempt; every new visitor still needs the outbox for its first-visit notice',
     edits: [
       ['objects/outbox-store.ts', '  constructor(private readonly sql: SqlStorage) {\n    sql.exec(', '  private ready = false;\n  constructor(private readonly sql: SqlStorage) {}\n\n  private ensure() {\n    if (this.ready) return;\n    this.ready = true;\n    const sql = this.sql;\n    sql.exec('],
       // Every method touches the tables: call ensure() first (a regex over method heads).
@@ -80,14 +84,17 @@ async function readLimited(`],
   },
   canParse: {
     what: 'URLs checked with URL.canParse (no URL object built) instead of new URL() in a try',
+    applied: 'not applied: no gain beyond noise',
     edits: [['schema/limits.ts', '  try {\n    new URL(value);\n    return true;\n  } catch {\n    return false;\n  }', '  return (URL as unknown as { canParse(u: string): boolean }).canParse(value);']],
   },
   noUrlCheck: {
     what: 'measurement only, not a fix: no URL parse at all, to size what URL checks cost',
+    applied: 'measurement only (URL checks cost little)',
     edits: [['schema/limits.ts', '  try {\n    new URL(value);\n    return true;\n  } catch {\n    return false;\n  }', '  return value.length > 0;']],
   },
   jsonRpc: {
     what: 'the batch crosses the Worker -> object RPC as one JSON string instead of a structured clone of its objects',
+    applied: 'applied',
     edits: [
       ['routes/collect.ts', '.ingest(batch, site.version, {', '.ingest(JSON.stringify(batch), site.version, {'],
       ['objects/visitor-object.ts', '  async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n', '  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n    const batch = JSON.parse(batchJson) as Batch;\n'],

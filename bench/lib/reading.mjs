@@ -105,7 +105,9 @@ export function experimentsSection(e) {
       bytes(v.bytesPerVisitor),
     ];
   });
-  const patches = Object.entries(e.patches).map(([k, what]) => `- \`${k}\`: ${what}.`).join('\n');
+  const patches = Object.entries(e.patches)
+    .map(([k, p]) => (typeof p === 'string' ? `- \`${k}\`: ${p}.` : `- \`${k}\`: ${p.what}. In \`worker/\`: ${p.applied}.`))
+    .join('\n');
   return `## What was tried
 
 \`node bench/experiments.mjs\` (run ${e.at.slice(0, 16).replace('T', ' ')} UTC, load average ${e.loadBefore} -> ${e.loadAfter}, ${e.runs} interleaved runs per cell)
