@@ -69,7 +69,7 @@ export async function benchCost({ le, receiver, visitors, log }) {
       const aid = `cost-${i}`;
       let last;
       for (const events of journeys[i].beacons) {
-        last = await le.client.post('/v1/collect', batch(SITE, aid, events));
+        last = await le.client.beacon(batch(SITE, aid, events));
         if (last.status !== 200) return last;
       }
       return last;

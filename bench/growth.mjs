@@ -23,7 +23,7 @@ async function dbSize(le, aid) {
 }
 
 async function single(target, aid, id) {
-  const res = await target.client.post('/v1/collect', batch(SITE, aid, [pageView(id, id.length)]));
+  const res = await target.client.beacon(batch(SITE, aid, [pageView(id, id.length)]));
   if (res.status !== 200) throw new Error(`growth ${target.runtime.kind} ${aid}: ${res.status} ${res.body}`);
   return res.ms;
 }
@@ -40,7 +40,7 @@ async function oneVisitor({ le, runs, singles, checkpoints, log }) {
       while (n < cp) {
         const k = Math.min(50, cp - n);
         const events = pageViews(`${aid}-f${n}`, k);
-        const res = await le.client.post('/v1/collect', batch(SITE, aid, events));
+        const res = await le.client.beacon(batch(SITE, aid, events));
         if (res.status !== 200) throw new Error(`growth fill: ${res.status} ${res.body}`);
         n += k;
       }
@@ -102,7 +102,7 @@ async function populate(target, visitors) {
       concurrency: 32,
       count: Math.min(CHUNK, visitors - from),
       maxMs: 120_000,
-      send: (i) => target.client.post('/v1/collect', batch(SITE, `pop-${from + i}`, [pageView(`pop-${from + i}-0`, i)])),
+      send: (i) => target.client.beacon(batch(SITE, `pop-${from + i}`, [pageView(`pop-${from + i}-0`, i)])),
     });
     ms += Date.now() - started;
     if (chunk.errors) throw new Error(`growth: creating visitors on ${target.runtime.kind}: ${chunk.errors} errors, first ${chunk.firstError}`);

@@ -30,7 +30,7 @@ export async function benchHandoff({ le, bl, receiver, samples, log }) {
     const demo = receiver.waitFor((p) => p.type === 'lead.demo_requested' && p.data?.visitor?.id === aid);
     const first = receiver.waitFor((p) => p.data?.visitor?.id === aid);
     const t0 = performance.now();
-    const res = await le.client.post('/v1/collect', batch(SITE, aid, [{ id: `${aid}-d`, type: 'demo_request', ts: Date.now(), url: 'https://www.example.com/demo' }]));
+    const res = await le.client.beacon(batch(SITE, aid, [{ id: `${aid}-d`, type: 'demo_request', ts: Date.now(), url: 'https://www.example.com/demo' }]));
     const answered = performance.now();
     if (res.status !== 200) throw new Error(`handoff beacon: ${res.status} ${res.body}`);
     const [d, f] = await Promise.all([demo, first]);

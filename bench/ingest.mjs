@@ -31,7 +31,7 @@ export async function benchIngest({ le, bl, runs, scale, log, cells: only = CELL
   const send = (target, events) => (i) => {
     const aid = `ing-${i % VISITORS}`;
     const body = JSON.stringify(batch(SITE, aid, pageViews(`e${++seq}`, events)));
-    return target.client.post('/v1/collect', body);
+    return target.client.beacon(body);
   };
 
   // Create every visitor object in both runtimes first: the benchmark measures steady state.

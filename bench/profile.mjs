@@ -91,7 +91,7 @@ try {
   const SITE = 'bench-profile';
   await createBenchSite(client, SITE);
   let seq = 0;
-  const send = (i) => client.post('/v1/collect', batch(SITE, `prof-${i % 64}`, pageViews(`p${++seq}`, EVENTS)));
+  const send = (i) => client.beacon(batch(SITE, `prof-${i % 64}`, pageViews(`p${++seq}`, EVENTS)));
   await closedLoop({ concurrency: 8, count: 400, maxMs: 60_000, send }); // warm: objects exist, code is optimized
   const list = await (await fetch(`http://127.0.0.1:${runtime.inspectorPort}/json/list`)).json();
   const target = list.find((t) => t.id === 'core:user:leadedge');

@@ -28,7 +28,7 @@ export async function benchSegments({ count = 1500, log = () => {} } = {}) {
     const cells = [];
     let seq = 0;
     for (const events of [1, 20]) {
-      const send = (i) => client.post('/v1/collect', JSON.stringify(batch(SITE, `seg-${events}-${i % 64}`, pageViews(`s${++seq}`, events))));
+      const send = (i) => client.beacon(JSON.stringify(batch(SITE, `seg-${events}-${i % 64}`, pageViews(`s${++seq}`, events))));
       await closedLoop({ concurrency: 1, count: 300, maxMs: 60_000, send }); // objects exist, code is optimized
       await client.json('POST', '/__bench/segments');
       const run = await closedLoop({ concurrency: 1, count, maxMs: 120_000, send });

@@ -6,6 +6,9 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BROWSER_UA } from './events.mjs';
 
+/** The page the bench's beacons come from (bench sites allow any origin). */
+export const BEACON_ORIGIN = 'https://www.example.com';
+
 export function createClient(baseUrl, { connections = 64 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   const { hostname, port } = new URL(baseUrl);
@@ -65,6 +68,11 @@ export function createClient(baseUrl, { connections = 64 } = {}) {
     request,
     post: (path, json, headers) => request('POST', path, typeof json === 'string' ? json : JSON.stringify(json), headers),
     get: (path, headers) => request('GET', path, undefined, headers),
+    /**
+     * A beacon as the SDK sends it from a page: with the page's Origin, so the Worker runs its
+     * origin and bot checks (a request without Origin is a server-side integration's).
+     */
+    beacon: (json) => request('POST', '/v1/collect', typeof json === 'string' ? json : JSON.stringify(json), { origin: BEACON_ORIGIN }),
     /** JSON helper that throws on a non-2xx answer. */
     async json(method, path, json, headers) {
       const res = await request(method, path, json === undefined ? undefined : JSON.stringify(json), headers);

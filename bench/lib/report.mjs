@@ -265,8 +265,9 @@ function caveats() {
   runs, with its range, and runs alternate which side goes first. Between whole \`npm run bench\` runs on a quiet machine
   the single-event c=1 ratio still moved by about 0.2x (1.56x to 1.96x over five runs while this was written): read
   differences smaller than that as noise, and compare variants inside one run (\`bench/experiments.mjs\` does).
-- Per-IP rate limiting is off locally (no \`CF-Connecting-IP\`); the bench sites lift the per-visitor beacon limit and
-  allow automation (headless Chromium); everything else is the embedded demo configuration.
+- Beacons carry a page's \`Origin\` and a desktop browser's user agent, as the SDK's do, so the origin check, CORS
+  headers and the bot check run. Per-IP rate limiting is off locally (no \`CF-Connecting-IP\`); the bench sites lift
+  the per-visitor beacon limit and allow automation (headless Chromium); everything else is the embedded demo configuration.
 - Reproduce: \`npm install && npm run build && npm run bench\` (offline). \`npm run bench -- --quick\` for smaller samples,
   \`--only=ingest,cost\` for some sections, \`--json=out.json\` for the raw figures. \`node --experimental-websocket bench/profile.mjs\`
   prints a CPU profile of the beacon path by module and function (the sampling profiler inflates native calls such as
