@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark against the real Worker in workerd (Miniflare) and the
  * baseline in the same run, then writes BENCHMARKS.md (and prints it).
  *
- *   npm run bench                      full run (about 6 minutes on 2 cores)
+ *   npm run bench                      full run (about 5 minutes on 2 cores)
  *   npm run bench -- --quick           smaller samples, for trying changes (about 2 minutes)
  *   npm run bench -- --only=ingest,cost   some sections (sdk, ingest, handoff, growth, cost, segments) (quick and partial runs print, BENCHMARKS.md is kept)
  *   npm run bench -- --json=out.json   also write the raw figures
@@ -32,7 +32,7 @@ const wants = (name) => !only || only.has(name);
 /** Sample sizes: full run, and --quick. */
 const SIZE = quick
   ? { ingestRuns: 2, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
-  : { ingestRuns: 4, ingestScale: 0.4, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+  : { ingestRuns: 6, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
 
 const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = Date.now();
