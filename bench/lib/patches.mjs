@@ -114,6 +114,7 @@ export const VARIANTS = [
   { name: 'cebf6bb+noUrlCheck', ref: 'cebf6bb', patches: ['noUrlCheck'] },
   { name: '02b184d', ref: '02b184d', patches: [] },
   { name: '02b184d+jsonRpc', ref: '02b184d', patches: ['jsonRpc'] },
+  { name: 'b50f547', ref: 'b50f547', patches: [] },
   { name: 'current', patches: [] },
 ];
 

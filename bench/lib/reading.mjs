@@ -25,7 +25,7 @@ export function reading(r) {
         `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms (the ${fmt(extraCpu)} ms difference is work, not waiting: commits cost no fsync here).` +
         (seg?.[1]
           ? ` Of the ${fmt(seg[1].totalUs, 0)} µs between the route's first and last mark (segments below), LeadEdge's own steps take ${fmt(own(seg[1]), 0)} µs: ` +
-            `the SQLite transaction (state row, a row of event ids, a row of timeline entries) ${fmt(seg[1].us.commit, 0)} µs, folding the event and planning ` +
+            `the SQLite transaction (the state row and a row of timeline entries, which carry their event ids) ${fmt(seg[1].us.commit, 0)} µs, folding the event and planning ` +
             `${fmt(seg[1].us.fold + seg[1].us.plan, 0)} µs, validation ${fmt(seg[1].us.validate, 0)} µs; the rest is the runtime carrying the beacon (reading the body, ` +
             `the RPC into the visitor object and back past its output gate), which the baseline's hop pays too.`
           : ''),
@@ -35,7 +35,7 @@ export function reading(r) {
     parts.push(
       `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event)` +
         (seg?.[1] && seg?.[20]
-          ? `: what grows with the events is folding (${fmt(seg[1].us.fold, 0)} -> ${fmt(seg[20].us.fold, 0)} µs), the commit's bytes (${fmt(seg[1].us.commit, 0)} -> ${fmt(seg[20].us.commit, 0)} µs for the same three rows), ` +
+          ? `: what grows with the events is folding (${fmt(seg[1].us.fold, 0)} -> ${fmt(seg[20].us.fold, 0)} µs), the commit's bytes (${fmt(seg[1].us.commit, 0)} -> ${fmt(seg[20].us.commit, 0)} µs for the same two rows), ` +
             `the RPC carrying them (${fmt(seg[1].us['RPC in'], 0)} -> ${fmt(seg[20].us['RPC in'], 0)} µs in, ${fmt(seg[1].us['decide, RPC out'], 0)} -> ${fmt(seg[20].us['decide, RPC out'], 0)} µs out) and validation (${fmt(seg[1].us.validate, 0)} -> ${fmt(seg[20].us.validate, 0)} µs), while the baseline's hop carries the same body and writes one counter.`
           : '.') +
         ` At concurrency 16 and 64 both sides are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
@@ -69,8 +69,8 @@ export function reading(r) {
     const d = r.cost.dollars;
     parts.push(
       `Cost is bound by rows written: ${fmt(r.cost.perEvent.rowsWritten)} per event make ${usdShort(d.lines.rowsWritten)} of the ${usdShort(d.total)} per million ` +
-        `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row, one row of event ids and ` +
-        `one of timeline entries however many events it carries, plus the trims of rows leaving those windows, and each new visitor adds ` +
+        `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row and one row of timeline entries ` +
+        `(which carry their event ids) however many events it carries, plus the rows trimmed in bulk as the windows move, and each new visitor adds ` +
         `its tables' schema and a first-visit notice to the site object through the outbox (which also makes the site object a ` +
         `per-new-visitor hot spot; see the statements below). The SDK sends one beacon per page, so most beacons carry one event. ` +
         `Requests and CPU are cents.`,

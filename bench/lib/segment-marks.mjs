@@ -17,7 +17,7 @@ const MARKS = [
   ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
   ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
   ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    try {\n      this.ctx.storage.transactionSync('],
-  ['commit', 'one SQLite transaction: state row, ids row, timeline row, trims', 'objects/visitor-object.ts', '    this.state = planned.state;'],
+  ['commit', 'one SQLite transaction: the state row, a timeline row (with its ids), bulk trims', 'objects/visitor-object.ts', '    this.state = planned.state;'],
   ['decide, RPC out', 'the CTA decision, and the result back to the Worker once the output gate lets it go', 'routes/collect.ts', "  if ('retryAfterMs' in result) {"],
 ];
 export const SEGMENTS = MARKS.map(([name, what]) => [name, what]);

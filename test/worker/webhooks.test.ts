@@ -218,11 +218,11 @@ describe('transactional outbox', () => {
     });
     expect((await collect(batch)).status).toBe(500);
     const state = await runInDurableObject(stub, (_i: VisitorObject, ctx) => ({
-      seen: ctx.storage.sql.exec('SELECT count(*) AS n FROM seen').one().n,
+      timeline: ctx.storage.sql.exec('SELECT count(*) AS n FROM timeline').one().n,
       state: ctx.storage.sql.exec('SELECT count(*) AS n FROM state').one().n,
       outbox: ctx.storage.sql.exec('SELECT count(*) AS n FROM outbox').one().n,
     }));
-    expect(state).toEqual({ seen: 0, state: 0, outbox: 0 });
+    expect(state).toEqual({ timeline: 0, state: 0, outbox: 0 });
 
     await runInDurableObject(stub, (instance: VisitorObject) => {
       instance.faults = {};

@@ -78,7 +78,6 @@ export class VisitorObject extends DurableObject<Env> {
       timeline: outcome.timeline,
       transitions: outcome.transitions,
       demoRequests: outcome.demoRequests,
-      seenIds: fresh.map((e) => e.id),
     });
     return {
       decision: this.decision(outcome.state, config, meta.receivedAt),
@@ -131,9 +130,8 @@ export class VisitorObject extends DurableObject<Env> {
     try {
       this.ctx.storage.transactionSync(() => {
         this.store.saveState(planned.state);
-        this.store.markSeen(change.seenIds);
+        this.store.appendEvents(change.timeline);
         this.faults.midTransaction?.();
-        this.store.appendTimeline(change.timeline);
         this.store.appendTransitions(change.transitions);
         for (const row of planned.rows) this.outbox.add(row);
       });

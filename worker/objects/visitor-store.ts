@@ -1,39 +1,46 @@
 /**
  * SQLite tables of a visitor's Durable Object. Every table is bounded: the state row, the
- * dedupe window, the capped timeline and stage history (the outbox has its own store).
+ * timeline, the dedupe window and the stage history (the outbox has its own store).
  *
  * A row written is what costs (billed per row, index rows included) and what takes the time
- * (about 5 µs each in workerd, far more than the lookups), so a beacon writes one row of event
- * ids and one row of timeline entries however many events it carries, not one of each per event.
- * Dedupe lookups use the ids held in memory, read from those rows once per object start.
+ * (about 5 µs each in workerd, far more than the lookups), so a beacon writes its state row and
+ * one row of timeline entries, however many events it carries. The entries carry their event
+ * ids, so the timeline is also the newest part of the dedupe window; the ids of rows the timeline
+ * drops (in bulk, once it holds twice its cap) move to `seen` in one row. Dedupe lookups use the
+ * ids held in memory, read from both tables once per object start.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
 
 const TABLES: Record<string, string> = {
   state: `CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
-  /** Event ids applied, one row per beacon (a JSON array). */
-  seen: `CREATE TABLE seen (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, ids TEXT NOT NULL)`,
   /** Timeline entries, one row per beacon (a JSON array, oldest first), with their time span for retention. */
   timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, oldest INTEGER NOT NULL, newest INTEGER NOT NULL, json TEXT NOT NULL)`,
   transitions: `CREATE TABLE transitions (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)`,
 };
+/** Event ids no longer in the timeline (a JSON array per row); created when the first ones leave it. */
+const SEEN_TABLE = `CREATE TABLE seen (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, ids TEXT NOT NULL)`;
 
 /**
  * Objects stored by release 1 (a row per event id and per timeline entry, AUTOINCREMENT) are
- * rebuilt once, keeping every id and entry in order.
+ * rebuilt once, keeping every id and entry in order. The timeline is rebuilt first: ids it holds
+ * are not copied to `seen` again.
  */
-const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; copy: string }> = {
-  seen: {
-    outdated: (ddl) => !/\bids TEXT\b/i.test(ddl),
-    copy: `INSERT INTO seen (n, ids) SELECT count(*), json_group_array(id) FROM
-             (SELECT id, (row_number() OVER (ORDER BY seq) - 1) / 1000 AS chunk FROM old) GROUP BY chunk ORDER BY chunk`,
-  },
+const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; create: string; copy: string }> = {
   timeline: {
     outdated: (ddl) => !/\boldest INTEGER\b/i.test(ddl),
+    create: TABLES.timeline!,
     copy: 'INSERT INTO timeline (n, oldest, newest, json) SELECT 1, at, at, json_array(json(json)) FROM old ORDER BY seq',
   },
-  transitions: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), copy: 'INSERT INTO transitions (seq, json) SELECT seq, json FROM old' },
+  seen: {
+    outdated: (ddl) => !/\bids TEXT\b/i.test(ddl),
+    create: SEEN_TABLE,
+    copy: `INSERT INTO seen (n, ids) SELECT count(*), json_group_array(id) FROM
+             (SELECT id, (row_number() OVER (ORDER BY seq) - 1) / 1000 AS chunk FROM old
+              WHERE id NOT IN (SELECT e.value ->> '$.id' FROM timeline t, json_each(t.json) e))
+           GROUP BY chunk ORDER BY chunk`,
+  },
+  transitions: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), create: TABLES.transitions!, copy: 'INSERT INTO transitions (seq, json) SELECT seq, json FROM old' },
 };
 
 /** Table name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
@@ -42,16 +49,17 @@ export function existingTables(sql: SqlStorage): Map<string, string> {
   return new Map(rows.map((r) => [r.name, r.sql]));
 }
 
-type SeenChunk = { seq: number; n: number; ids: string[] };
-type RowCount = { seq: number; n: number };
+/** A stored row of event ids (timeline entries' or `seen`'s), oldest first in memory. */
+type IdRow = { seq: number; n: number; ids: string[] };
+type Window = { timeline: IdRow[]; timelineTotal: number; seen: IdRow[]; seenTotal: number; ids: Set<string> };
 
 /**
  * Drops rows from the front (oldest) while the rows after them still hold `keep` items, and
  * returns them (delete them with one `WHERE seq <= last dropped seq`).
  */
-function dropOldest<T extends RowCount>(rows: T[], total: number, keep: number): { dropped: T[]; total: number } {
-  const dropped: T[] = [];
-  while (rows.length > 1 && total - rows[0]!.n >= keep) {
+function dropOldest(rows: IdRow[], total: number, keep: number, minRows: number): { dropped: IdRow[]; total: number } {
+  const dropped: IdRow[] = [];
+  while (rows.length > minRows && total - rows[0]!.n >= keep) {
     const oldest = rows.shift()!;
     total -= oldest.n;
     dropped.push(oldest);
@@ -60,10 +68,9 @@ function dropOldest<T extends RowCount>(rows: T[], total: number, keep: number):
 }
 
 export class VisitorStore {
-  /** The dedupe window in memory, oldest row first; null until first needed (or after a rollback). */
-  private seen: { ids: Set<string>; chunks: SeenChunk[] } | null = null;
-  /** Entries per timeline row, oldest first, with their total; null until first needed. */
-  private timelineRows: { rows: RowCount[]; total: number } | null = null;
+  /** The timeline's and the dedupe window's rows in memory; null until first needed (or after a rollback). */
+  private window: Window | null = null;
+  private hasSeenTable: boolean;
 
   /**
    * @param existing what `existingTables` found; missing tables are created and outdated ones
@@ -74,16 +81,15 @@ export class VisitorStore {
     existing: Map<string, string>,
     transact: (fn: () => void) => void,
   ) {
-    const work = Object.keys(TABLES).filter((name) => !existing.has(name) || MIGRATIONS[name]?.outdated(existing.get(name)!));
-    if (work.length === 0) return;
+    this.hasSeenTable = existing.has('seen');
+    const missing = Object.keys(TABLES).filter((name) => !existing.has(name));
+    const outdated = Object.keys(MIGRATIONS).filter((name) => existing.has(name) && MIGRATIONS[name]!.outdated(existing.get(name)!));
+    if (missing.length === 0 && outdated.length === 0) return;
     transact(() => {
-      for (const name of work) {
-        if (!existing.has(name)) {
-          sql.exec(TABLES[name]!);
-          continue;
-        }
+      for (const name of missing) sql.exec(TABLES[name]!);
+      for (const name of outdated) {
         sql.exec(`ALTER TABLE ${name} RENAME TO old`);
-        sql.exec(TABLES[name]!);
+        sql.exec(MIGRATIONS[name]!.create);
         sql.exec(MIGRATIONS[name]!.copy);
         sql.exec('DROP TABLE old');
       }
@@ -104,69 +110,87 @@ export class VisitorStore {
 
   /** Which of these event ids were applied before (within the dedupe window). */
   seenIds(ids: string[]): Set<string> {
-    const window = this.window();
-    return new Set(ids.filter((id) => window.ids.has(id)));
+    const { ids: known } = this.load();
+    return new Set(ids.filter((id) => known.has(id)));
   }
 
   /**
-   * Remembers ids (new ones: the caller filtered them) in one row, and drops the oldest rows
-   * while the newer ones still hold the whole window: at least the last LIMITS.dedupeWindow
-   * ids are remembered, at most one beacon's worth more.
+   * Appends a beacon's entries (oldest first) as one row; that also remembers their event ids.
+   * The timeline keeps at least the newest LIMITS.timelineCap entries: once it holds twice that,
+   * its oldest rows go in one DELETE and their ids to `seen` in one row. `seen` keeps the rest of
+   * the dedupe window: at least the last LIMITS.dedupeWindow ids in all.
    */
-  markSeen(ids: string[]) {
-    if (ids.length === 0) return;
-    const window = this.window();
-    const seq = this.sql.exec<{ seq: number }>('INSERT INTO seen (n, ids) VALUES (?, ?) RETURNING seq', ids.length, JSON.stringify(ids)).one().seq;
-    window.chunks.push({ seq, n: ids.length, ids });
-    for (const id of ids) window.ids.add(id);
-    const { dropped } = dropOldest(window.chunks, window.ids.size, LIMITS.dedupeWindow);
-    if (dropped.length === 0) return;
-    for (const chunk of dropped) for (const id of chunk.ids) window.ids.delete(id);
-    this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
-  }
-
-  /** After a rolled-back transaction: what memory holds may never have been stored. */
-  forgetCached() {
-    this.seen = null;
-    this.timelineRows = null;
-  }
-
-  private window() {
-    if (!this.seen) {
-      const chunks = this.sql
-        .exec<{ seq: number; ids: string }>('SELECT seq, ids FROM seen ORDER BY seq')
-        .toArray()
-        .map((r) => {
-          const ids = JSON.parse(r.ids) as string[];
-          return { seq: r.seq, n: ids.length, ids };
-        });
-      this.seen = { chunks, ids: new Set(chunks.flatMap((c) => c.ids)) };
-    }
-    return this.seen;
-  }
-
-  /** One row for the beacon's entries (oldest first); rows older than the newest LIMITS.timelineCap entries are dropped. */
-  appendTimeline(entries: TimelineEntry[]) {
+  appendEvents(entries: TimelineEntry[]) {
     if (entries.length === 0) return;
+    const w = this.load();
     let oldest = entries[0]!.at;
     let newest = oldest;
     for (const e of entries) {
       oldest = Math.min(oldest, e.at);
       newest = Math.max(newest, e.at);
     }
-    const counts = (this.timelineRows ??= this.loadTimelineCounts());
     const { seq } = this.sql
       .exec<{ seq: number }>('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?) RETURNING seq', entries.length, oldest, newest, JSON.stringify(entries))
       .one();
-    counts.rows.push({ seq, n: entries.length });
-    const { dropped, total } = dropOldest(counts.rows, counts.total + entries.length, LIMITS.timelineCap);
-    counts.total = total;
-    if (dropped.length > 0) this.sql.exec('DELETE FROM timeline WHERE seq <= ?', dropped.at(-1)!.seq);
+    const ids = entries.map((e) => e.id);
+    w.timeline.push({ seq, n: ids.length, ids });
+    w.timelineTotal += ids.length;
+    for (const id of ids) w.ids.add(id);
+
+    if (w.timelineTotal >= 2 * LIMITS.timelineCap) {
+      const { dropped, total } = dropOldest(w.timeline, w.timelineTotal, LIMITS.timelineCap, 1);
+      w.timelineTotal = total;
+      if (dropped.length > 0) {
+        this.sql.exec('DELETE FROM timeline WHERE seq <= ?', dropped.at(-1)!.seq);
+        this.addSeenRow(w, dropped.flatMap((r) => r.ids));
+      }
+    }
+    const { dropped } = dropOldest(w.seen, w.timelineTotal + w.seenTotal, LIMITS.dedupeWindow, 0);
+    if (dropped.length > 0) {
+      w.seenTotal -= dropped.reduce((sum, r) => sum + r.n, 0);
+      for (const row of dropped) for (const id of row.ids) w.ids.delete(id);
+      this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
+    }
   }
 
-  private loadTimelineCounts() {
-    const rows = this.sql.exec<RowCount>('SELECT seq, n FROM timeline ORDER BY seq').toArray();
-    return { rows, total: rows.reduce((sum, r) => sum + r.n, 0) };
+  private addSeenRow(w: Window, ids: string[]) {
+    this.ensureSeenTable();
+    const { seq } = this.sql.exec<{ seq: number }>('INSERT INTO seen (n, ids) VALUES (?, ?) RETURNING seq', ids.length, JSON.stringify(ids)).one();
+    w.seen.push({ seq, n: ids.length, ids });
+    w.seenTotal += ids.length;
+  }
+
+  private ensureSeenTable() {
+    if (this.hasSeenTable) return;
+    this.sql.exec(SEEN_TABLE);
+    this.hasSeenTable = true;
+  }
+
+  /** After a rolled-back transaction: what memory holds may never have been stored. */
+  forgetCached() {
+    this.window = null;
+    this.hasSeenTable = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seen'").toArray().length > 0;
+  }
+
+  private load(): Window {
+    if (this.window) return this.window;
+    const timeline = this.sql
+      .exec<{ seq: number; n: number; ids: string }>(
+        "SELECT seq, n, (SELECT json_group_array(e.value ->> '$.id') FROM json_each(timeline.json) e) AS ids FROM timeline ORDER BY seq",
+      )
+      .toArray()
+      .map((r) => ({ seq: r.seq, n: r.n, ids: JSON.parse(r.ids) as string[] }));
+    const seen = this.hasSeenTable
+      ? this.sql
+          .exec<{ seq: number; n: number; ids: string }>('SELECT seq, n, ids FROM seen ORDER BY seq')
+          .toArray()
+          .map((r) => ({ seq: r.seq, n: r.n, ids: JSON.parse(r.ids) as string[] }))
+      : [];
+    const ids = new Set<string>();
+    for (const row of [...seen, ...timeline]) for (const id of row.ids) ids.add(id);
+    const sum = (rows: IdRow[]) => rows.reduce((total, r) => total + r.n, 0);
+    this.window = { timeline, timelineTotal: sum(timeline), seen, seenTotal: sum(seen), ids };
+    return this.window;
   }
 
   /** Newest first, at most `limit`. */
@@ -180,20 +204,29 @@ export class VisitorStore {
     return out;
   }
 
-  /** Retention: forgets timeline events that happened before `cutoff`. Returns how many. */
+  /**
+   * Retention: forgets timeline events that happened before `cutoff` (their ids stay in the
+   * dedupe window, in `seen`). Returns how many.
+   */
   purgeTimelineBefore(cutoff: number): number {
-    this.timelineRows = null;
-    let purged = this.sql.exec<{ n: number }>('DELETE FROM timeline WHERE newest < ? RETURNING n', cutoff).toArray().reduce((sum, r) => sum + r.n, 0);
+    const w = this.load();
+    const purgedIds: string[] = [];
+    for (const row of this.sql.exec<{ json: string }>('DELETE FROM timeline WHERE newest < ? RETURNING json', cutoff).toArray()) {
+      for (const e of JSON.parse(row.json) as TimelineEntry[]) purgedIds.push(e.id);
+    }
     // Rows that straddle the cutoff keep their newer entries.
     const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
     for (const row of straddling) {
       const entries = JSON.parse(row.json) as TimelineEntry[];
       const kept = entries.filter((e) => e.at >= cutoff);
-      purged += entries.length - kept.length;
+      for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
       const oldest = Math.min(...kept.map((e) => e.at));
       this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
     }
-    return purged;
+    if (purgedIds.length > 0) this.addSeenRow(w, purgedIds);
+    // The timeline rows changed under the in-memory copy: read them again when next needed.
+    this.window = null;
+    return purgedIds.length;
   }
 
   oldestTimelineAt(): number | null {

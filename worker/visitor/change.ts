@@ -13,22 +13,19 @@ import { indexIsStale, leadSnapshot } from './lead-snapshot';
 
 export type VisitorChange = {
   isNewVisitor: boolean;
-  /** New events, oldest first. */
+  /** New events, oldest first (their ids are remembered for de-duplication). */
   timeline: TimelineEntry[];
   transitions: Transition[];
   demoRequests: TimelineEntry[];
-  /** Event ids to remember for de-duplication. */
-  seenIds: string[];
   verdict?: PlanInput['verdict'];
   training?: TrainingUpdate;
 };
 
 /** A change that records no events (verdicts, outcomes). */
-export const NO_EVENTS: Pick<VisitorChange, 'isNewVisitor' | 'timeline' | 'demoRequests' | 'seenIds'> = {
+export const NO_EVENTS: Pick<VisitorChange, 'isNewVisitor' | 'timeline' | 'demoRequests'> = {
   isNewVisitor: false,
   timeline: [],
   demoRequests: [],
-  seenIds: [],
 };
 
 export type ChangeContext = {
