@@ -51,7 +51,9 @@ describe('delivery', () => {
       le.track('demo_request'); // urgent: tried at once, fails, stays queued
     });
     await expect.poll(() => queued(first, h.site), { timeout: 5000 }).toBe(3);
-    await first.close({ runBeforeUnload: true });
+    // With runBeforeUnload, close() returns before the page is gone; a context change meanwhile
+    // can reach the closing page and fail, so wait for it to be closed.
+    await Promise.all([first.waitForEvent('close'), first.close({ runBeforeUnload: true })]);
     expect((await h.visitor(aid))!.eventCount).toBe(1);
 
     await context.setOffline(false);
