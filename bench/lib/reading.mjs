@@ -59,7 +59,9 @@ export function reading(r) {
     parts.push(
       `History does not slow a visitor down (after ${at10k.events.toLocaleString('en-US')} events a beacon takes ${fmt(at10k.vsControl.median)}x a fresh visitor's, timed alternately): every table is bounded and ` +
         `looked up by key or held in memory. Storage is bounded by the 10,000-id dedupe window (${bytes(at10k.bytes.median)} when it first fills, ${bytes(h.at(-2).bytes.median)} at ` +
-        `${h.at(-2).events.toLocaleString('en-US')} and ${bytes(h.at(-1).bytes.median)} at ${h.at(-1).events.toLocaleString('en-US')} events: once it wraps, dropped rows leave free pages that rows of other sizes do not fill exactly, then it settles); a one-event visitor takes ${bytes(h[0].bytes.median)}, mostly one 4 KiB page for each of ` +
+        `${h.at(-2).events.toLocaleString('en-US')} and ${bytes(h.at(-1).bytes.median)} at ${h.at(-1).events.toLocaleString('en-US')} events` +
+        (h.at(-2).bytes.median > at10k.bytes.median * 1.1 ? ': once it wraps, dropped rows leave free pages that rows of other sizes do not fill exactly, then it settles' : ': flat once it is full, as freed pages are reused') +
+        `); a one-event visitor takes ${bytes(h[0].bytes.median)}, mostly one 4 KiB page for each of ` +
         `the object's tables and indexes. With ${p.visitors.toLocaleString('en-US')} visitors alive the same visitors answer as before ` +
         `(${fmt(p.driftCorrected)}x, drift-corrected); a visitor whose object was evicted pays a cold start, ${fmt(p.after.le)} ms against ` +
         `${fmt(p.after.bl)} ms for the baseline's cold start (its constructor reads the schema once and the state row, and its first beacon the dedupe ids; the baseline's creates one table).`,
