@@ -83,7 +83,7 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
     ...(inspectorPort ? { inspectorPort } : {}),
     verbose: Boolean(process.env.BENCH_DEBUG),
     durableObjectsPersist: join(dir, 'do'),
-    log: process.env.BENCH_DEBUG ? new Log(LogLevel.DEBUG) : new Log(process.env.BENCH_LOG ? LogLevel.INFO : LogLevel.WARN),
+    log: process.env.BENCH_DEBUG ? new Log(LogLevel.DEBUG) : new Log(LogLevel.WARN),
     workers: [worker],
   });
   const url = (await mf.ready).origin;
