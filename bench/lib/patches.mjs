@@ -130,13 +130,20 @@ export function patchedCopy(root, variant) {
   cpSync('bench/harness', join(dir, 'bench/harness'), { recursive: true });
   for (const name of variant.patches) {
     for (const [file, find, replace, all] of PATCHES[name].edits) {
-      const path = join(dir, 'worker', file);
-      const text = readFileSync(path, 'utf8');
-      const hit = typeof find === 'string' ? text.includes(find) : find.test(text);
-      if (!hit) throw new Error(`experiment ${variant.name}: patch "${name}" no longer matches worker/${file}; update bench/lib/patches.mjs`);
-      const next = typeof find === 'string' ? (all ? text.replaceAll(find, replace) : text.replace(find, replace)) : text.replace(find, replace);
-      writeFileSync(path, next);
+      editCopy(dir, join('worker', file), find, replace, { all, what: `experiment ${variant.name}: patch "${name}"`, fix: 'bench/lib/patches.mjs' });
     }
   }
   return join(dir, 'bench/harness/leadedge-entry.ts');
+}
+
+/**
+ * Replaces `find` (a string, or a RegExp with a replacer) in `file` under the copy `dir`, or
+ * fails loudly naming `what` no longer matches and where to `fix` it.
+ */
+export function editCopy(dir, file, find, replace, { all = false, what, fix }) {
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  const hit = typeof find === 'string' ? text.includes(find) : find.test(text);
+  if (!hit) throw new Error(`${what} no longer matches ${file}; update ${fix}`);
+  writeFileSync(path, typeof find === 'string' && all ? text.replaceAll(find, replace) : text.replace(find, replace));
 }

@@ -4,8 +4,8 @@
  * share one isolate in workerd, so one clock and one set of sums serve both). The marks are
  * inserted as text after the line they name; when worker/ moves, a mark fails loudly.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { editCopy, patchedCopy } from './patches.mjs';
 
 /** [segment, what it covers, file, the code the mark goes before]: in the order a beacon meets them. */
 const MARKS = [
@@ -27,20 +27,14 @@ const mark = (name) => `{ const s = ${SUMS}; const now = performance.now(); s.su
 
 /** Copies worker/ and the harness under `root`, inserts the marks and the probe; returns the entry path. */
 export function markedCopy(root) {
-  cpSync('worker', join(root, 'worker'), { recursive: true });
-  cpSync('bench/harness', join(root, 'bench/harness'), { recursive: true });
-  const edit = (file, find, insert) => {
-    const path = join(root, file);
-    const text = readFileSync(path, 'utf8');
-    if (!text.includes(find)) throw new Error(`bench/lib/segment-marks.mjs: "${find.split('\n')[0]}" is no longer in ${file}; update the marks`);
-    writeFileSync(path, text.replace(find, insert + find));
-  };
+  const entry = patchedCopy(root, { name: 'marked', patches: [] });
+  const dir = join(root, 'marked');
+  const insertBefore = (file, before, code, what) => editCopy(dir, file, before, code + before, { what, fix: 'bench/lib/segment-marks.mjs' });
   // The clock starts when the route starts (the first mark below measures from here).
   const routeStart = "collectRoutes.post('/v1/collect', async (c) => {\n";
-  const collect = join(root, 'worker/routes/collect.ts');
-  writeFileSync(collect, readFileSync(collect, 'utf8').replace(routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`));
-  for (const [name, , file, before] of MARKS) edit(`worker/${file}`, before, mark(name));
-  edit(
+  editCopy(dir, 'worker/routes/collect.ts', routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`, { what: 'the route start', fix: 'bench/lib/segment-marks.mjs' });
+  for (const [name, , file, before] of MARKS) insertBefore(`worker/${file}`, before, mark(name), `mark "${name}"`);
+  insertBefore(
     'bench/harness/leadedge-entry.ts',
     "    if (url.pathname === '/__bench/counts') {",
     `    if (url.pathname === '/__bench/segments') {
@@ -52,6 +46,7 @@ export function markedCopy(root) {
       return Response.json({ n: s.n, sums: s.sums });
     }
 `,
+    'the probe',
   );
-  return join(root, 'bench/harness/leadedge-entry.ts');
+  return entry;
 }
