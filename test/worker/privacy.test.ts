@@ -62,6 +62,25 @@ describe('retention', () => {
     });
   });
 
+  it('purges timeline rows, rows straddling the cutoff and entries still in the state row alike; purged ids stay deduplicated', async () => {
+    const key = await site({ retentionDays: 2 });
+    const now = Date.now();
+    const events = (n: number, ts: (k: number) => number) => Array.from({ length: n }, (_, k) => makeEvent({ ts: ts(k) }));
+    // 12 events fill a timeline row at once; 2 stay in the state row.
+    const past = makeBatch(events(12, () => now - 4 * DAY), { site: key, sentAt: now });
+    const straddling = makeBatch(events(12, (k) => (k < 6 ? now - 3 * DAY : now - 2000)), { site: key, sentAt: now, anonymousId: past.anonymousId });
+    const recent = makeBatch(events(2, (k) => (k === 0 ? now - 3 * DAY : now - 1000)), { site: key, sentAt: now, anonymousId: past.anonymousId });
+    for (const b of [past, straddling, recent]) expect((await collect(b)).body.accepted).toBe(b.events.length);
+    await runDurableObjectAlarm(visitorStub(env as never, key, past.anonymousId));
+    const kept = [...straddling.events.slice(6), recent.events[1]!].map((e) => e.id);
+    await eventually(async () => {
+      const after = await profile(key, past.anonymousId);
+      expect([...after.body.timeline.map((e: any) => e.id)].sort()).toEqual([...kept].sort());
+      expect(after.body.eventCount).toBe(26);
+    });
+    for (const b of [past, straddling, recent]) expect((await collect(b)).body).toMatchObject({ accepted: 0, duplicates: b.events.length });
+  });
+
   it('erases a visitor unseen for the whole window, index row included', async () => {
     const key = await site({ retentionDays: 2 });
     const now = Date.now();

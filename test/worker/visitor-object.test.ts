@@ -4,14 +4,16 @@ import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { siteStub } from '../../worker/config/config-cache';
 import { visitorStub } from '../../worker/routes/stubs';
 import { LIMITS } from '../../worker/schema/limits';
+import { PENDING_FLUSH_ENTRIES } from '../../worker/objects/visitor-store';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, profile } from './helpers';
 
-/** What the object stores, counted from its tables (a row holds one beacon's entries, or ids that left the timeline). */
+/** What the object stores, counted from its tables (timeline entries are in the state row, then in timeline rows; ids that left the timeline are in `seen`). */
 const rows = (site: string, aid: string) =>
   runInDurableObject(visitorStub(env as never, site, aid), (_i: VisitorObject, ctx) => {
-    const timeline = ctx.storage.sql.exec('SELECT coalesce(sum(n), 0) AS n FROM timeline').one().n as number;
+    const pending = ctx.storage.sql.exec('SELECT json_array_length(pending) AS n FROM state').one().n as number;
+    const timeline = pending + (ctx.storage.sql.exec('SELECT coalesce(sum(n), 0) AS n FROM timeline').one().n as number);
     const older = ctx.storage.sql.exec('SELECT coalesce(sum(n), 0) AS n FROM seen').one().n as number;
     return { seen: timeline + older, timeline, bytes: ctx.storage.sql.databaseSize };
   });
@@ -70,6 +72,40 @@ describe('visitor Durable Object', () => {
     expect(b.score.total).toBeCloseTo(a.score.total, 0);
   }, 60_000);
 
+  it('a one-event beacon writes one row; entries move to the timeline table in bulk and stay deduplicated', async () => {
+    const aid = uid('rows');
+    const beacons = Array.from({ length: PENDING_FLUSH_ENTRIES + 2 }, () => makeBatch([makeEvent()], { anonymousId: aid }));
+    const stub = visitorStub(env as never, 'demo', aid);
+    const stored = () =>
+      runInDurableObject(stub, (instance: VisitorObject, ctx) => {
+        const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
+        return {
+          pending: ctx.storage.sql.exec('SELECT json_array_length(pending) AS n FROM state').one().n as number,
+          timelineRows: ctx.storage.sql.exec('SELECT count(*) AS n FROM timeline').one().n as number,
+          // What a restarted object shows: nothing held only in memory.
+          shown: new Fresh(ctx, env).profile(makeConfig(), Date.now())!.timeline.map((e) => e.id),
+        };
+      });
+    for (const b of beacons.slice(0, 3)) await collect(b);
+    expect(await stored()).toEqual({ pending: 3, timelineRows: 0, shown: beacons.slice(0, 3).map((b) => b.events[0]!.id).reverse() });
+    for (const b of beacons.slice(3)) await collect(b);
+    const after = await stored();
+    expect(after.timelineRows).toBe(1);
+    expect(after.pending).toBe(beacons.length - PENDING_FLUSH_ENTRIES);
+    expect(after.shown).toEqual(beacons.map((b) => b.events[0]!.id).reverse());
+    // Resends are recognised wherever their entry sits (a timeline row, the state row), also by a restarted object.
+    const resent = await runInDurableObject(stub, async (instance: VisitorObject, ctx) => {
+      const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
+      const fresh = new Fresh(ctx, env);
+      const meta = { receivedAt: Date.now(), adminBaseUrl: 'http://localhost' };
+      return [await fresh.ingest(JSON.stringify(beacons[0]), 0, meta), await fresh.ingest(JSON.stringify(beacons.at(-1)), 0, meta)];
+    });
+    expect(resent).toMatchObject([
+      { accepted: 0, duplicates: 1 },
+      { accepted: 0, duplicates: 1 },
+    ]);
+  });
+
   it('survives eviction: a new instance over the same storage has the same visitor', async () => {
     const batch = makeBatch([journey.identify(), journey.download(), journey.webinar()]);
     await collect(batch);
@@ -87,8 +123,13 @@ describe('visitor Durable Object', () => {
     await collect(first);
     const before = (await profile('demo', first.anonymousId)).body;
     const stub = visitorStub(env as never, 'demo', first.anonymousId);
-    // Release 1 stored a row per event id (two indexes) and per timeline entry, with AUTOINCREMENT.
+    // Release 1 stored a row per event id (two indexes) and per timeline entry, with AUTOINCREMENT, and no entries in the state row.
     const RELEASE_1 = [
+      "INSERT INTO timeline (n, oldest, newest, json) SELECT json_array_length(pending), 0, 0, pending FROM state WHERE pending <> '[]'",
+      'ALTER TABLE state RENAME TO current_layout',
+      'CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)',
+      'INSERT INTO state (k, json) SELECT k, json FROM current_layout',
+      'DROP TABLE current_layout',
       'CREATE TABLE seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)',
       "INSERT INTO seen (id, seq) SELECT j.value ->> '$.id', row_number() OVER (ORDER BY c.seq, j.key) FROM timeline c, json_each(c.json) j",
       // An id whose entry had already left the capped timeline.
@@ -132,6 +173,7 @@ describe('visitor Durable Object', () => {
     expect(ddl.seen).toMatch(/ids TEXT/);
     expect(ddl.timeline).toMatch(/oldest INTEGER/);
     expect(ddl.transitions).not.toMatch(/AUTOINCREMENT/);
+    expect(ddl.state).toMatch(/pending TEXT/);
     expect(ddl.seen_by_seq).toBeUndefined();
     expect(ddl.current_layout).toBeUndefined();
     // The dedupe window survived: the resend is recognised; the new event lands after the old ones.

@@ -127,14 +127,18 @@ export class VisitorObject extends DurableObject<Env> {
       recentTimeline: (limit) => this.store.timeline(limit),
       newId: () => crypto.randomUUID(),
     });
+    // Most beacons write the state row alone: one statement is atomic by itself, and a transaction around it costs more CPU than the write.
+    const oneRow = planned.rows.length === 0 && change.transitions.length === 0 && this.store.savesOneRow(change.timeline);
     try {
-      this.ctx.storage.transactionSync(() => {
-        this.store.saveState(planned.state);
-        this.store.appendEvents(change.timeline);
-        this.faults.midTransaction?.();
-        this.store.appendTransitions(change.transitions);
-        for (const row of planned.rows) this.outbox.add(row);
-      });
+      if (oneRow) this.store.save(planned.state, change.timeline);
+      else {
+        this.ctx.storage.transactionSync(() => {
+          this.store.save(planned.state, change.timeline);
+          this.faults.midTransaction?.();
+          this.store.appendTransitions(change.transitions);
+          for (const row of planned.rows) this.outbox.add(row);
+        });
+      }
     } catch (e) {
       // Rolled back: what the store just noted in memory was never stored.
       this.store.forgetCached();

@@ -3,17 +3,25 @@
  * timeline, the dedupe window and the stage history (the outbox has its own store).
  *
  * A row written is what costs (billed per row, index rows included) and what takes the time
- * (about 5 µs each in workerd, far more than the lookups), so a beacon writes its state row and
- * one row of timeline entries, however many events it carries. The entries carry their event
- * ids, so the timeline is also the newest part of the dedupe window; the ids of rows the timeline
- * drops (in bulk, once it holds twice its cap) move to `seen` in one row. Dedupe lookups use the
- * ids held in memory, read from both tables once per object start.
+ * (a statement costs more CPU than the JSON it carries), so a typical beacon writes one row: its
+ * state row, which also holds the newest timeline entries (`pending`). Once those reach
+ * PENDING_FLUSH_ENTRIES entries or PENDING_FLUSH_CHARS characters they move, with the beacon's
+ * own, to one timeline row. The entries carry their event ids, so the timeline is also the newest
+ * part of the dedupe window; the ids of rows the timeline drops (in bulk, once it holds twice its
+ * cap) move to `seen` in one row. Dedupe lookups use the ids held in memory, read from the three
+ * places once per object start.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
 
+/** Pending entries move to a timeline row at this many (most beacons carry one event)... */
+export const PENDING_FLUSH_ENTRIES = 10;
+/** ...or at this many characters of JSON, so the state row stays within one 4 KiB page. */
+export const PENDING_FLUSH_CHARS = 2_500;
+
 const TABLES: Record<string, string> = {
-  state: `CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL)`,
+  /** The visitor's state, and the newest timeline entries (a JSON array, oldest first) not yet in `timeline`. */
+  state: `CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL, pending TEXT NOT NULL DEFAULT '[]')`,
   /** Timeline entries, one row per beacon (a JSON array, oldest first), with their time span for retention. */
   timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, oldest INTEGER NOT NULL, newest INTEGER NOT NULL, json TEXT NOT NULL)`,
   transitions: `CREATE TABLE transitions (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)`,
@@ -24,7 +32,8 @@ const SEEN_TABLE = `CREATE TABLE seen (seq INTEGER PRIMARY KEY, n INTEGER NOT NU
 /**
  * Objects stored by release 1 (a row per event id and per timeline entry, AUTOINCREMENT) are
  * rebuilt once, keeping every id and entry in order. The timeline is rebuilt first: ids it holds
- * are not copied to `seen` again.
+ * are not copied to `seen` again. State rows without `pending` (release 1, and objects written
+ * before the state row held entries) get an empty one.
  */
 const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; create: string; copy: string }> = {
   timeline: {
@@ -41,6 +50,7 @@ const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; create: s
            GROUP BY chunk ORDER BY chunk`,
   },
   transitions: { outdated: (ddl) => /AUTOINCREMENT/i.test(ddl), create: TABLES.transitions!, copy: 'INSERT INTO transitions (seq, json) SELECT seq, json FROM old' },
+  state: { outdated: (ddl) => !/\bpending TEXT\b/i.test(ddl), create: TABLES.state!, copy: 'INSERT INTO state (k, json) SELECT k, json FROM old' },
 };
 
 /** Table name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
@@ -52,6 +62,35 @@ export function existingTables(sql: SqlStorage): Map<string, string> {
 /** A stored row of event ids (timeline entries' or `seen`'s), oldest first in memory. */
 type IdRow = { seq: number; n: number; ids: string[] };
 type Window = { timeline: IdRow[]; timelineTotal: number; seen: IdRow[]; seenTotal: number; ids: Set<string> };
+
+/** The entries held in the state row: their JSON as stored (appended to without parsing it again) and what the window needs. */
+type Pending = { json: string; ids: string[]; oldest: number; newest: number };
+const NO_PENDING: Pending = { json: '[]', ids: [], oldest: Infinity, newest: -Infinity };
+
+function pendingFrom(json: string): Pending {
+  const entries = JSON.parse(json) as TimelineEntry[];
+  return entries.length === 0 ? NO_PENDING : withEntries(NO_PENDING, entries, json);
+}
+
+/** `pending` plus `entries` (oldest first); `json` when the caller already has the whole array's JSON. */
+function withEntries(pending: Pending, entries: TimelineEntry[], json?: string): Pending {
+  let { oldest, newest } = pending;
+  for (const e of entries) {
+    if (e.at < oldest) oldest = e.at;
+    if (e.at > newest) newest = e.at;
+  }
+  let whole = json;
+  if (whole === undefined) {
+    const added = JSON.stringify(entries);
+    whole = pending.ids.length === 0 ? added : `${pending.json.slice(0, -1)},${added.slice(1)}`;
+  }
+  return {
+    json: whole,
+    ids: [...pending.ids, ...entries.map((e) => e.id)],
+    oldest,
+    newest,
+  };
+}
 
 /**
  * Drops rows from the front (oldest) while the rows after them still hold `keep` items, and
@@ -70,6 +109,7 @@ function dropOldest(rows: IdRow[], total: number, keep: number, minRows: number)
 export class VisitorStore {
   /** The timeline's and the dedupe window's rows in memory; null until first needed (or after a rollback). */
   private window: Window | null = null;
+  private pending: Pending = NO_PENDING;
   private hasSeenTable: boolean;
 
   /**
@@ -79,7 +119,7 @@ export class VisitorStore {
   constructor(
     private readonly sql: SqlStorage,
     existing: Map<string, string>,
-    transact: (fn: () => void) => void,
+    private readonly transact: (fn: () => void) => void,
   ) {
     this.hasSeenTable = existing.has('seen');
     const missing = Object.keys(TABLES).filter((name) => !existing.has(name));
@@ -97,15 +137,37 @@ export class VisitorStore {
   }
 
   loadState(): VisitorState | null {
-    const row = this.sql.exec<{ json: string }>('SELECT json FROM state WHERE k = 1').toArray()[0];
+    const row = this.sql.exec<{ json: string; pending: string }>('SELECT json, pending FROM state WHERE k = 1').toArray()[0];
+    this.pending = row ? pendingFrom(row.pending) : NO_PENDING;
     return row ? (JSON.parse(row.json) as VisitorState) : null;
   }
 
-  saveState(state: VisitorState) {
+  /** Whether `save(state, entries)` writes the state row alone (one statement: atomic without a transaction). */
+  savesOneRow(entries: TimelineEntry[]): boolean {
+    return entries.length === 0 || !this.mustFlush(withEntries(this.pending, entries));
+  }
+
+  private mustFlush(p: Pending): boolean {
+    return p.ids.length >= PENDING_FLUSH_ENTRIES || p.json.length >= PENDING_FLUSH_CHARS;
+  }
+
+  /**
+   * Saves the state row with a beacon's timeline entries (oldest first), which also remembers
+   * their event ids. Memory changes only after the statements ran; a rolled-back transaction
+   * around them must be followed by `forgetCached()`.
+   */
+  save(state: VisitorState, entries: TimelineEntry[]) {
+    const w = this.load();
+    const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
+    const flush = this.mustFlush(next);
     this.sql.exec(
-      'INSERT INTO state (k, json) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json',
+      'INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',
       JSON.stringify(state),
+      flush ? '[]' : next.json,
     );
+    if (flush) this.appendRow(w, next);
+    this.pending = flush ? NO_PENDING : next;
+    for (const e of entries) w.ids.add(e.id);
   }
 
   /** Which of these event ids were applied before (within the dedupe window). */
@@ -115,27 +177,18 @@ export class VisitorStore {
   }
 
   /**
-   * Appends a beacon's entries (oldest first) as one row; that also remembers their event ids.
-   * The timeline keeps at least the newest LIMITS.timelineCap entries: once it holds twice that,
-   * its oldest rows go in one DELETE and their ids to `seen` in one row. `seen` keeps the rest of
-   * the dedupe window: at least the last LIMITS.dedupeWindow ids in all.
+   * Moves entries out of the state row into one timeline row. The timeline keeps at least the
+   * newest LIMITS.timelineCap entries: once it holds twice that, its oldest rows go in one DELETE
+   * and their ids to `seen` in one row. `seen` keeps the rest of the dedupe window: at least the
+   * last LIMITS.dedupeWindow ids in all.
    */
-  appendEvents(entries: TimelineEntry[]) {
-    if (entries.length === 0) return;
-    const w = this.load();
-    let oldest = entries[0]!.at;
-    let newest = oldest;
-    for (const e of entries) {
-      oldest = Math.min(oldest, e.at);
-      newest = Math.max(newest, e.at);
-    }
+  private appendRow(w: Window, entries: Pending) {
+    const { ids } = entries;
     const { seq } = this.sql
-      .exec<{ seq: number }>('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?) RETURNING seq', entries.length, oldest, newest, JSON.stringify(entries))
+      .exec<{ seq: number }>('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?) RETURNING seq', ids.length, entries.oldest, entries.newest, entries.json)
       .one();
-    const ids = entries.map((e) => e.id);
     w.timeline.push({ seq, n: ids.length, ids });
     w.timelineTotal += ids.length;
-    for (const id of ids) w.ids.add(id);
 
     if (w.timelineTotal >= 2 * LIMITS.timelineCap) {
       const { dropped, total } = dropOldest(w.timeline, w.timelineTotal, LIMITS.timelineCap, 1);
@@ -169,6 +222,7 @@ export class VisitorStore {
   /** After a rolled-back transaction: what memory holds may never have been stored. */
   forgetCached() {
     this.window = null;
+    this.pending = pendingFrom(this.sql.exec<{ pending: string }>('SELECT pending FROM state WHERE k = 1').toArray()[0]?.pending ?? '[]');
     this.hasSeenTable = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seen'").toArray().length > 0;
   }
 
@@ -186,7 +240,7 @@ export class VisitorStore {
           .toArray()
           .map((r) => ({ seq: r.seq, n: r.n, ids: JSON.parse(r.ids) as string[] }))
       : [];
-    const ids = new Set<string>();
+    const ids = new Set<string>(this.pending.ids);
     for (const row of [...seen, ...timeline]) for (const id of row.ids) ids.add(id);
     const sum = (rows: IdRow[]) => rows.reduce((total, r) => total + r.n, 0);
     this.window = { timeline, timelineTotal: sum(timeline), seen, seenTotal: sum(seen), ids };
@@ -196,9 +250,14 @@ export class VisitorStore {
   /** Newest first, at most `limit`. */
   timeline(limit: number = LIMITS.timelineCap): TimelineEntry[] {
     const out: TimelineEntry[] = [];
-    for (const row of this.sql.exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq DESC')) {
-      const entries = JSON.parse(row.json) as TimelineEntry[];
+    const take = (json: string) => {
+      const entries = JSON.parse(json) as TimelineEntry[];
       for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) out.push(entries[i]!);
+    };
+    take(this.pending.json);
+    if (out.length >= limit) return out;
+    for (const row of this.sql.exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq DESC')) {
+      take(row.json);
       if (out.length >= limit) break;
     }
     return out;
@@ -211,26 +270,38 @@ export class VisitorStore {
   purgeTimelineBefore(cutoff: number): number {
     const w = this.load();
     const purgedIds: string[] = [];
-    for (const row of this.sql.exec<{ json: string }>('DELETE FROM timeline WHERE newest < ? RETURNING json', cutoff).toArray()) {
-      for (const e of JSON.parse(row.json) as TimelineEntry[]) purgedIds.push(e.id);
+    try {
+      this.transact(() => {
+      for (const row of this.sql.exec<{ json: string }>('DELETE FROM timeline WHERE newest < ? RETURNING json', cutoff).toArray()) {
+        for (const e of JSON.parse(row.json) as TimelineEntry[]) purgedIds.push(e.id);
+      }
+      // Rows that straddle the cutoff keep their newer entries.
+      const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
+      for (const row of straddling) {
+        const entries = JSON.parse(row.json) as TimelineEntry[];
+        const kept = entries.filter((e) => e.at >= cutoff);
+        for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
+        const oldest = Math.min(...kept.map((e) => e.at));
+        this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
+      }
+      if (this.pending.oldest < cutoff) {
+        const entries = JSON.parse(this.pending.json) as TimelineEntry[];
+        for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
+        this.sql.exec('UPDATE state SET pending = ? WHERE k = 1', JSON.stringify(entries.filter((e) => e.at >= cutoff)));
+      }
+      if (purgedIds.length > 0) this.addSeenRow(w, purgedIds);
+      });
+    } finally {
+      // The rows changed (or rolled back) under the in-memory copies: read them again.
+      this.forgetCached();
     }
-    // Rows that straddle the cutoff keep their newer entries.
-    const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
-    for (const row of straddling) {
-      const entries = JSON.parse(row.json) as TimelineEntry[];
-      const kept = entries.filter((e) => e.at >= cutoff);
-      for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
-      const oldest = Math.min(...kept.map((e) => e.at));
-      this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
-    }
-    if (purgedIds.length > 0) this.addSeenRow(w, purgedIds);
-    // The timeline rows changed under the in-memory copy: read them again when next needed.
-    this.window = null;
     return purgedIds.length;
   }
 
   oldestTimelineAt(): number | null {
-    return this.sql.exec<{ m: number | null }>('SELECT min(oldest) AS m FROM timeline').one().m;
+    const stored = this.sql.exec<{ m: number | null }>('SELECT min(oldest) AS m FROM timeline').one().m;
+    const oldest = Math.min(stored ?? Infinity, this.pending.oldest);
+    return oldest === Infinity ? null : oldest;
   }
 
   appendTransitions(transitions: Transition[]) {
