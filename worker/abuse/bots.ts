@@ -23,5 +23,22 @@ export function classifyTraffic(
     // A site that allows automation (e.g. for its own end-to-end tests) still refuses real crawlers.
     return isbot(ua.replace(HEADLESS, 'Chrome')) ? 'crawler' : 'human';
   }
-  return isbot(ua) ? 'crawler' : 'human';
+  return isCrawler(ua) ? 'crawler' : 'human';
+}
+
+/**
+ * isbot's pattern is one long regular expression, and a visitor's beacons repeat its user agent:
+ * the last answers are kept per isolate (bounded; cleared when full).
+ */
+const crawlerByUa = new Map<string, boolean>();
+const UA_MEMO_SIZE = 512;
+
+function isCrawler(ua: string): boolean {
+  let crawler = crawlerByUa.get(ua);
+  if (crawler === undefined) {
+    crawler = isbot(ua);
+    if (crawlerByUa.size >= UA_MEMO_SIZE) crawlerByUa.clear();
+    crawlerByUa.set(ua, crawler);
+  }
+  return crawler;
 }

@@ -10,6 +10,11 @@ const ACCEPTED_TYPES = ['application/json', 'text/plain'];
  * preflight). A missing content type is read as JSON.
  */
 export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  return (await readJsonText(c, maxBytes)).value;
+}
+
+/** As readJsonBody, with the text it parsed (a caller may forward it instead of serializing the value again). */
+export async function readJsonText(c: Context, maxBytes: number): Promise<{ text: string; value: unknown }> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type && !ACCEPTED_TYPES.includes(type)) {
     throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json or text/plain, got "${type}"`);
@@ -22,7 +27,7 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   const text = decodeUtf8(bytes);
   if (text.trim() === '') throw new ApiError(400, 'empty_body', 'the request body is empty; send a JSON document');
   try {
-    return JSON.parse(text);
+    return { text, value: JSON.parse(text) };
   } catch (e) {
     throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(e as Error).message}`);
   }

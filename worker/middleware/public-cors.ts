@@ -21,12 +21,24 @@ export const publicCors: MiddlewareHandler = async (c, next) => {
     });
   }
   await next();
-  if (origin) {
+  // A handler that built its response with corsJsonHeaders has them already (the beacon's answer: fewer header writes).
+  if (origin && !c.res.headers.has('access-control-allow-origin')) {
     c.res.headers.set('access-control-allow-origin', origin);
     c.res.headers.set('access-control-expose-headers', 'retry-after');
     c.res.headers.append('vary', 'Origin');
   }
 };
+
+/** Headers of a JSON answer to a browser-facing route, CORS included (what publicCors would add). */
+export function corsJsonHeaders(origin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (origin) {
+    headers['access-control-allow-origin'] = origin;
+    headers['access-control-expose-headers'] = 'retry-after';
+    headers.vary = 'Origin';
+  }
+  return headers;
+}
 
 /** Browsers must come from one of the site's allowed origins; servers (no Origin header) may always send. */
 export function assertOriginAllowed(origin: string | undefined, site: string, config: SiteConfig) {

@@ -9,6 +9,7 @@ import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '.
 import { isDev, type Env } from '../env';
 import type { SiteConfig, Stage } from '../schema/config';
 import type { Batch } from '../schema/events';
+import type { CollectResponse } from '../schema/responses';
 import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
@@ -24,7 +25,8 @@ import { existingTables, VisitorStore } from './visitor-store';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 export type IngestResult =
-  | { decision: Decision; accepted: number; duplicates: number; transitions: number }
+  /** `response`: the beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
+  | { response: string; accepted: number; duplicates: number; transitions: number }
   | { retryAfterMs: number };
 
 /** Test seams: throw at the two moments a crash matters. Never set outside tests. */
@@ -69,9 +71,7 @@ export class VisitorObject extends DurableObject<Env> {
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     const seen = this.store.seenIds(batch.events.map((e) => e.id));
     const fresh = batch.events.filter((e) => !seen.has(e.id));
-    if (fresh.length === 0) {
-      return { decision: this.decision(prev, config, meta.receivedAt), accepted: 0, duplicates: seen.size, transitions: 0 };
-    }
+    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, seen.size, 0);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
       isNewVisitor: this.state === null,
@@ -79,12 +79,12 @@ export class VisitorObject extends DurableObject<Env> {
       transitions: outcome.transitions,
       demoRequests: outcome.demoRequests,
     });
-    return {
-      decision: this.decision(outcome.state, config, meta.receivedAt),
-      accepted: fresh.length,
-      duplicates: seen.size,
-      transitions: outcome.transitions.length,
-    };
+    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, seen.size, outcome.transitions.length);
+  }
+
+  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number, transitions: number): IngestResult {
+    const response: CollectResponse = { ...this.decision(state, config, now), accepted, duplicates, tracked: true };
+    return { response: JSON.stringify(response), accepted, duplicates, transitions };
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */

@@ -1,8 +1,8 @@
 /**
  * A fast path for the beacons the SDK sends. zod cannot compile its validators in Workers (no
  * eval), and its interpreted checks cost ~25 µs per event, a third of a 20-event beacon's CPU.
- * This checks the common shapes by hand and returns exactly what `BatchSchema` would return, or
- * null for anything else: an unusual field, an `identify` (rare, and its email check is zod's),
+ * This checks the common shapes by hand and returns exactly what `BatchSchema` would return (the
+ * very value it was given when nothing needed normalizing), or null for anything else: an unusual field, an `identify` (rare, and its email check is zod's),
  * or any invalid value. Null means "ask BatchSchema", which accepts or explains by path, so the
  * contract and its error messages stay in one place. test/unit/fast-batch.test.ts checks with
  * generated batches that whatever this accepts, BatchSchema accepts with an equal result.
@@ -47,6 +47,7 @@ export function parseBatchFast(value: unknown): Batch | null {
   if (!Array.isArray(events) || events.length < 1 || events.length > LIMITS.maxEventsPerBatch) return null;
   const ids = new Set<string>();
   const parsed: LeadEvent[] = [];
+  let normalized = false;
   // Events of one beacon mostly share their referrer and often their URL: parse each URL once.
   const urls = new Set<string>();
   const isHttpUrl = (v: unknown) => {
@@ -60,8 +61,10 @@ export function parseBatchFast(value: unknown): Batch | null {
     if (!event || ids.has(event.id)) return null;
     ids.add(event.id);
     parsed.push(event);
+    if (event !== raw) normalized = true;
   }
-  return { ...value, events: parsed } as Batch;
+  // Unchanged, the value itself comes back: its JSON text is then the batch's (the route forwards it as is).
+  return normalized ? ({ ...value, events: parsed } as Batch) : (value as Batch);
 }
 
 function isContext(c: unknown): boolean {
