@@ -16,8 +16,8 @@ const MARKS = [
   ['parse, config, budget', 'parse the JSON batch, check the config version, take from the token bucket', 'objects/visitor-object.ts', '    const seen = this.store.seenIds('],
   ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
   ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
-  ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    try {\n      this.ctx.storage.transactionSync('],
-  ['commit', 'one SQLite transaction: the state row, a timeline row (with its ids), bulk trims', 'objects/visitor-object.ts', '    this.state = planned.state;'],
+  ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    // Most beacons write the state row alone'],
+  ['commit', 'the SQLite write: the state row with the newest timeline entries; a transaction when a timeline row, trims, transitions or outbox rows come along', 'objects/visitor-object.ts', '    this.state = planned.state;'],
   ['decide, RPC out', 'the CTA decision, and the result back to the Worker once the output gate lets it go', 'routes/collect.ts', "  if ('retryAfterMs' in result) {"],
 ];
 export const SEGMENTS = MARKS.map(([name, what]) => [name, what]);

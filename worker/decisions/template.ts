@@ -11,6 +11,8 @@ export function renderTemplate(
   vars: TemplateVars,
   encode: (value: string) => string = (v) => v,
 ): string {
+  // Most CTA ids, texts and links have no variable: skip the regex for them.
+  if (!template.includes('{{')) return template;
   return template.replace(/\{\{\s*([A-Za-z]+)\s*(?:\|([^}]*))?\}\}/g, (_, name: string, fallback?: string) => {
     const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
     return value ? encode(value) : (fallback ?? '');

@@ -6,7 +6,7 @@ import type { SiteConfig } from '../schema/config';
 import type { LeadEvent, Traits } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { addDecayed, valueAt, type Decayed } from './decay';
-import { eventKey, ruleMatches } from './match';
+import { eventKey, ruleMatches, rulesForType } from './match';
 
 /** One behaviour rule's history: decayed hit count plus plain facts for display. */
 export type RuleAggregate = Decayed & { count: number; last: number };
@@ -45,13 +45,13 @@ export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, conf
   for (const topic of event.topics ?? []) addTopic(agg, topic, at, halfLife);
 
   const counted: string[] = [];
-  for (const rule of config.scoring.behavior) {
+  for (const rule of rulesForType(config.scoring.behavior, event.type)) {
     if (!ruleMatches(rule, event, path)) continue;
     const prev = agg.rules[rule.id];
     const cooldownMs = rule.cooldownMinutes * 60_000;
     if (prev && cooldownMs > 0 && Math.abs(at - prev.last) < cooldownMs) continue;
     const next = addDecayed(prev, 1, at, halfLife);
-    agg.rules[rule.id] = { ...next, count: (prev?.count ?? 0) + 1, last: Math.max(prev?.last ?? 0, at) };
+    agg.rules[rule.id] = { value: next.value, ref: next.ref, count: (prev?.count ?? 0) + 1, last: Math.max(prev?.last ?? 0, at) };
     counted.push(rule.id);
   }
   return counted;

@@ -1,4 +1,4 @@
-/** Does a behaviour rule match an event? Pure; globs are compiled once and cached. */
+/** Does a behaviour rule match an event? Pure; each rule is compiled once (per config object) and cached. */
 import type { BehaviorRule } from '../schema/config';
 import type { LeadEvent } from '../schema/events';
 
@@ -41,25 +41,62 @@ export function eventKey(event: LeadEvent): string {
 }
 
 export function ruleMatches(rule: BehaviorRule, event: LeadEvent, path: string): boolean {
+  return matcherOf(rule)(event, path);
+}
+
+/**
+ * The behaviour rules that can match an event of this type, in config order: a rule naming other
+ * types never can. Indexed once per config (it runs for every event of every beacon).
+ */
+export function rulesForType(rules: readonly BehaviorRule[], type: LeadEvent['type']): readonly BehaviorRule[] {
+  let byType = rulesByType.get(rules);
+  if (!byType) {
+    byType = new Map();
+    rulesByType.set(rules, byType);
+  }
+  let list = byType.get(type);
+  if (!list) {
+    list = rules.filter((r) => r.when.type === undefined || (Array.isArray(r.when.type) ? r.when.type.includes(type) : r.when.type === type));
+    byType.set(type, list);
+  }
+  return list;
+}
+
+type Matcher = (event: LeadEvent, path: string) => boolean;
+
+/** Per config object: a new config version is a new object, so nothing here goes stale. */
+const rulesByType = new WeakMap<readonly BehaviorRule[], Map<string, readonly BehaviorRule[]>>();
+const matchers = new WeakMap<BehaviorRule, Matcher>();
+
+function matcherOf(rule: BehaviorRule): Matcher {
+  let matcher = matchers.get(rule);
+  if (!matcher) {
+    matcher = compileRule(rule);
+    matchers.set(rule, matcher);
+  }
+  return matcher;
+}
+
+/** A rule's `when` as one closure: its globs, topic list and props resolved once, not per event. */
+function compileRule(rule: BehaviorRule): Matcher {
   const when = rule.when;
-  if (when.type !== undefined) {
-    const types = Array.isArray(when.type) ? when.type : [when.type];
-    if (!types.includes(event.type)) return false;
-  }
-  if (when.name !== undefined) {
-    if (event.type !== 'track' || !globToRegExp(when.name).test(event.name)) return false;
-  }
-  if (when.path !== undefined && !globToRegExp(when.path).test(path)) return false;
-  if (when.topic !== undefined) {
-    const wanted = (Array.isArray(when.topic) ? when.topic : [when.topic]).map((t) => t.toLowerCase());
-    if (!event.topics?.some((t) => wanted.includes(t))) return false;
-  }
-  if (when.props !== undefined) {
-    for (const [key, expected] of Object.entries(when.props)) {
-      const actual = event.props && Object.hasOwn(event.props, key) ? event.props[key] : undefined;
-      const ok = Array.isArray(actual) ? actual.includes(expected) : actual === expected;
-      if (!ok) return false;
+  const types = when.type === undefined ? null : new Set<string>(Array.isArray(when.type) ? when.type : [when.type]);
+  const name = when.name === undefined ? null : globToRegExp(when.name);
+  const path = when.path === undefined ? null : globToRegExp(when.path);
+  const topics = when.topic === undefined ? null : (Array.isArray(when.topic) ? when.topic : [when.topic]).map((t) => t.toLowerCase());
+  const props = when.props === undefined ? null : Object.entries(when.props);
+  return (event, eventPath) => {
+    if (types && !types.has(event.type)) return false;
+    if (name && (event.type !== 'track' || !name.test(event.name))) return false;
+    if (path && !path.test(eventPath)) return false;
+    if (topics && !event.topics?.some((t) => topics.includes(t))) return false;
+    if (props) {
+      for (const [key, expected] of props) {
+        const actual = event.props && Object.hasOwn(event.props, key) ? event.props[key] : undefined;
+        const ok = Array.isArray(actual) ? actual.includes(expected) : actual === expected;
+        if (!ok) return false;
+      }
     }
-  }
-  return true;
+    return true;
+  };
 }

@@ -2,7 +2,8 @@
  * The score: a pure function of (aggregates, config, now). Behaviour points decay with the
  * configured half-life; fit points do not. The breakdown says which rules gave how many points.
  */
-import type { SiteConfig } from '../schema/config';
+import type { FitRule, SiteConfig } from '../schema/config';
+import type { Traits } from '../schema/events';
 import type { Aggregates } from './aggregates';
 import { valueAt } from './decay';
 import { fitRuleMatches } from './fit';
@@ -49,11 +50,27 @@ function sumPoints(agg: Aggregates, config: SiteConfig, now: number, onLine?: (l
     behavior += points;
     onLine?.({ rule: rule.id, kind: 'behavior', description: rule.description, points: round1(points), count: hist.count, lastAt: hist.last });
   }
+  if (!onLine) return { behavior, fit: fitPoints(agg.traits, config.scoring.fit) };
   let fit = 0;
   for (const rule of config.scoring.fit) {
     if (!fitRuleMatches(rule, agg.traits)) continue;
     fit += rule.points;
-    onLine?.({ rule: rule.id, kind: 'fit', description: rule.description, points: rule.points });
+    onLine({ rule: rule.id, kind: 'fit', description: rule.description, points: rule.points });
   }
   return { behavior, fit };
+}
+
+/**
+ * Fit points depend on the traits alone, and a batch's stage checks ask again after every event
+ * over the same traits object (traits are replaced, never changed in place): remembered per object.
+ */
+const fitByTraits = new WeakMap<Traits, { rules: readonly FitRule[]; fit: number }>();
+
+function fitPoints(traits: Traits, rules: readonly FitRule[]): number {
+  const known = fitByTraits.get(traits);
+  if (known && known.rules === rules) return known.fit;
+  let fit = 0;
+  for (const rule of rules) if (fitRuleMatches(rule, traits)) fit += rule.points;
+  fitByTraits.set(traits, { rules, fit });
+  return fit;
 }
