@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyBatch, correctedTime, newVisitorState } from '../../worker/visitor/apply-batch';
+import { applyBatch, cloneData, correctedTime, newVisitorState } from '../../worker/visitor/apply-batch';
 import { LIMITS } from '../../worker/schema/limits';
 import { journey, makeConfig, makeEvent } from '../helpers/factories';
 
@@ -24,6 +24,28 @@ describe('applying a batch', () => {
     const before = structuredClone(state);
     applyBatch(state, [journey.identify()], NOW, config, NOW);
     expect(state).toEqual(before);
+  });
+
+  it('copies state deeply, own "__proto__" keys included, so a fold never reaches the original', () => {
+    const state = newVisitorState('demo', 'a-1', NOW);
+    state.aggregates.traits = JSON.parse('{"email":"a@b.co","custom":{"__proto__":{"x":1},"plan":"pro"}}');
+    const copy = cloneData(state);
+    expect(copy).toStrictEqual(state);
+    expect(Object.getPrototypeOf(copy.aggregates.traits.custom)).toBe(Object.prototype);
+    expect(Object.keys(copy.aggregates.traits.custom!)).toEqual(['__proto__', 'plan']);
+    copy.aggregates.counts.page_view = 5;
+    copy.aggregates.traits.custom!.plan = 'free';
+    expect(state.aggregates.counts).toEqual({});
+    expect(state.aggregates.traits.custom!.plan).toBe('pro');
+  });
+
+  it('an identify inside a batch counts its fit for the events after it', () => {
+    // Fit points are remembered per traits object: a later identify must be scored on its new traits.
+    const cfg = makeConfig({ stages: { mql: { score: 20, fit: 10 }, sql: { score: 1000, fit: 0 } } } as never);
+    const events = [journey.identify({ title: 'Intern' }), journey.download(), journey.identify({ title: 'VP Marketing' }), journey.pricing()];
+    const out = applyBatch(newVisitorState('demo', 'a-1', NOW), events.map((e, k) => ({ ...e, ts: NOW - 4000 + k * 1000 })), NOW, cfg, NOW);
+    expect(out.transitions.map((t) => `${t.to}:${t.trigger.id}`)).toEqual([`known:${events[0]!.id}`, `mql:${events[2]!.id}`]);
+    expect(out.transitions.map((t) => t.fit)).toEqual([0, 15]);
   });
 
   it('applies events oldest first whatever order they arrive in', () => {

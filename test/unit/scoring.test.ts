@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyEvent, emptyAggregates, topTopics } from '../../worker/scoring/aggregates';
 import { addDecayed, decayFactor, valueAt } from '../../worker/scoring/decay';
 import { fitRuleMatches } from '../../worker/scoring/fit';
-import { eventPath, globToRegExp, ruleMatches } from '../../worker/scoring/match';
+import { eventPath, globToRegExp, ruleMatches, rulesForType } from '../../worker/scoring/match';
 import { computeScore } from '../../worker/scoring/score';
 import { nextStage, stagesReached } from '../../worker/scoring/stages';
 import type { FitRule } from '../../worker/schema/config';
@@ -49,6 +49,26 @@ describe('rule matching', () => {
     const named = { id: 'n', when: { name: 'calc*' }, points: 1, cooldownMinutes: 0 };
     expect(ruleMatches(named, makeEvent({ type: 'track', name: 'calculator_used' } as never), '/')).toBe(true);
     expect(ruleMatches(named, makeEvent({ type: 'page_view' }), '/')).toBe(false);
+  });
+});
+
+describe('rules by event type', () => {
+  it('keeps, in config order, exactly the rules that name the type or no type', () => {
+    const rules = [
+      { id: 'any', when: {}, points: 1, cooldownMinutes: 0 },
+      { id: 'dl', when: { type: 'download' as const }, points: 1, cooldownMinutes: 0 },
+      { id: 'both', when: { type: ['page_view' as const, 'download' as const] }, points: 1, cooldownMinutes: 0 },
+      { id: 'pv', when: { type: 'page_view' as const, path: '/blog/**' }, points: 1, cooldownMinutes: 0 },
+    ];
+    expect(rulesForType(rules, 'download').map((r) => r.id)).toEqual(['any', 'dl', 'both']);
+    expect(rulesForType(rules, 'page_view').map((r) => r.id)).toEqual(['any', 'both', 'pv']);
+    expect(rulesForType(rules, 'identify').map((r) => r.id)).toEqual(['any']);
+    // Every rule left out could not have matched an event of that type.
+    for (const type of ['download', 'page_view', 'identify'] as const) {
+      for (const rule of rules.filter((r) => !rulesForType(rules, type).includes(r))) {
+        expect(ruleMatches(rule, makeEvent({ type } as never), '/blog/x')).toBe(false);
+      }
+    }
   });
 });
 
