@@ -128,12 +128,12 @@ export class VisitorObject extends DurableObject<Env> {
       newId: () => crypto.randomUUID(),
     });
     // Most beacons write the state row alone: one statement is atomic by itself, and a transaction around it costs more CPU than the write.
-    const oneRow = planned.rows.length === 0 && change.transitions.length === 0 && this.store.savesOneRow(change.timeline);
+    const save = this.store.plan(change.timeline);
     try {
-      if (oneRow) this.store.save(planned.state, change.timeline);
+      if (save.oneRow && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
       else {
         this.ctx.storage.transactionSync(() => {
-          this.store.save(planned.state, change.timeline);
+          this.store.save(planned.state, save);
           this.faults.midTransaction?.();
           this.store.appendTransitions(change.transitions);
           for (const row of planned.rows) this.outbox.add(row);

@@ -65,6 +65,8 @@ type Window = { timeline: IdRow[]; timelineTotal: number; seen: IdRow[]; seenTot
 
 /** The entries held in the state row: their JSON as stored (appended to without parsing it again) and what the window needs. */
 type Pending = { json: string; ids: string[]; oldest: number; newest: number };
+/** What `save` writes, decided once (`plan`): the pending entries after this beacon, and whether they move to a timeline row. */
+export type SavePlan = { entries: TimelineEntry[]; next: Pending; flush: boolean; oneRow: boolean };
 const NO_PENDING: Pending = { json: '[]', ids: [], oldest: Infinity, newest: -Infinity };
 
 function pendingFrom(json: string): Pending {
@@ -142,9 +144,14 @@ export class VisitorStore {
     return row ? (JSON.parse(row.json) as VisitorState) : null;
   }
 
-  /** Whether `save(state, entries)` writes the state row alone (one statement: atomic without a transaction). */
-  savesOneRow(entries: TimelineEntry[]): boolean {
-    return entries.length === 0 || !this.mustFlush(withEntries(this.pending, entries));
+  /**
+   * Where a beacon's entries go: `oneRow` when the state row alone takes them (one statement:
+   * atomic without a transaction). Pass the plan to `save`.
+   */
+  plan(entries: TimelineEntry[]): SavePlan {
+    const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
+    const flush = this.mustFlush(next);
+    return { entries, next, flush, oneRow: !flush };
   }
 
   private mustFlush(p: Pending): boolean {
@@ -152,14 +159,12 @@ export class VisitorStore {
   }
 
   /**
-   * Saves the state row with a beacon's timeline entries (oldest first), which also remembers
-   * their event ids. Memory changes only after the statements ran; a rolled-back transaction
+   * Saves the state row with a beacon's timeline entries (oldest first, as planned by `plan`),
+   * which also remembers their event ids. Memory changes only after the statements ran; a rolled-back transaction
    * around them must be followed by `forgetCached()`.
    */
-  save(state: VisitorState, entries: TimelineEntry[]) {
+  save(state: VisitorState, { entries, next, flush }: SavePlan) {
     const w = this.load();
-    const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
-    const flush = this.mustFlush(next);
     this.sql.exec(
       'INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',
       JSON.stringify(state),

@@ -39,6 +39,10 @@ export type ChangeContext = {
 
 export function planChange(next: VisitorState, change: VisitorChange, config: SiteConfig, ctx: ChangeContext): { state: VisitorState; rows: PlannedRow[] } {
   const { now } = ctx;
+  // Most beacons (a visitor reading, nothing new to tell anyone) plan no row: say so before building anything.
+  if (!change.isNewVisitor && change.transitions.length === 0 && change.demoRequests.length === 0 && !change.verdict && !change.training && !indexIsStale(next, now)) {
+    return { state: next, rows: [] };
+  }
   // The score breakdown, top topics, index row and recent timeline are only for outbox rows,
   // and most beacons (an anonymous visitor reading) plan none: each is computed on first use.
   const score = once(() => computeScore(next.aggregates, config, now));
