@@ -28,15 +28,18 @@ export function classifyTraffic(
 
 /**
  * isbot's pattern is one long regular expression, and a visitor's beacons repeat its user agent:
- * the last answers are kept per isolate (bounded; cleared when full).
+ * the last answers are kept per isolate (at most 512 user agents of up to 512 characters; cleared
+ * when full).
  */
 const crawlerByUa = new Map<string, boolean>();
 const UA_MEMO_SIZE = 512;
+const UA_MEMO_MAX_LENGTH = 512;
 
 function isCrawler(ua: string): boolean {
   let crawler = crawlerByUa.get(ua);
   if (crawler === undefined) {
     crawler = isbot(ua);
+    if (ua.length > UA_MEMO_MAX_LENGTH) return crawler;
     if (crawlerByUa.size >= UA_MEMO_SIZE) crawlerByUa.clear();
     crawlerByUa.set(ua, crawler);
   }

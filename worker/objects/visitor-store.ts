@@ -16,7 +16,7 @@ import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-b
 
 /** Pending entries move to a timeline row at this many (most beacons carry one event)... */
 export const PENDING_FLUSH_ENTRIES = 10;
-/** ...or at this many characters of JSON, so the state row stays within one 4 KiB page. */
+/** ...or at this many characters of JSON, so the state row stays small (one 4 KiB page for a typical state). */
 export const PENDING_FLUSH_CHARS = 2_500;
 
 const TABLES: Record<string, string> = {
@@ -160,8 +160,8 @@ export class VisitorStore {
 
   /**
    * Saves the state row with a beacon's timeline entries (oldest first, as planned by `plan`),
-   * which also remembers their event ids. Memory changes only after the statements ran; a rolled-back transaction
-   * around them must be followed by `forgetCached()`.
+   * which also remembers their event ids. Memory changes only after the statements ran; a
+   * rolled-back transaction around them must be followed by `forgetCached()`.
    */
   save(state: VisitorState, { entries, next, flush }: SavePlan) {
     const w = this.load();
