@@ -2,9 +2,9 @@
  * `npm run bench`: runs every benchmark against the real Worker in workerd (Miniflare) and the
  * baseline in the same run, then writes BENCHMARKS.md (and prints it).
  *
- *   npm run bench                      full run (about 5 minutes on 2 cores)
+ *   npm run bench                      full run (about 7 minutes on 2 cores)
  *   npm run bench -- --quick           smaller samples, for trying changes (about 2 minutes)
- *   npm run bench -- --only=ingest,cost   some sections (sdk, ingest, handoff, growth, cost, segments) (quick and partial runs print, BENCHMARKS.md is kept)
+ *   npm run bench -- --only=ingest,cost   some sections (sdk, ingest, handoff, growth, cost, segments, cpu) (quick and partial runs print, BENCHMARKS.md is kept)
  *   npm run bench -- --json=out.json   also write the raw figures
  *
  * Needs `npm install` and the built SDK (`npm run build`, run here if dist/ is missing). Offline.
@@ -23,6 +23,7 @@ import { benchIngest } from './ingest.mjs';
 import { benchSdkMainThread } from './sdk-main-thread.mjs';
 import { benchSdkWeight } from './sdk-weight.mjs';
 import { benchSegments } from './segments.mjs';
+import { benchCpuStages } from './cpu.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const quick = Boolean(args.quick);
@@ -81,6 +82,7 @@ try {
     results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
   }
   if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
+  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 12, log });
   results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
 } finally {
   for (const close of open.reverse()) await close().catch(() => undefined);
@@ -89,7 +91,8 @@ try {
 results.loadAfter = loadAverage();
 results.seconds = (Date.now() - started) / 1000;
 const experiments = existsSync('bench/experiments.json') ? JSON.parse(readFileSync('bench/experiments.json', 'utf8')) : null;
-const report = renderReport(results, experiments);
+const cpuTrials = existsSync('bench/cpu-trials.json') ? JSON.parse(readFileSync('bench/cpu-trials.json', 'utf8')) : null;
+const report = renderReport(results, experiments, cpuTrials);
 const official = !only && !quick;
 if (official) writeFileSync('BENCHMARKS.md', mergeInto(existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '', report));
 if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);

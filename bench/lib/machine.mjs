@@ -30,7 +30,8 @@ export const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(', '
 
 /** The commit measured, and whether worker/ or sdk/ had uncommitted changes (others work here too). */
 export function revision() {
-  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim() ?? '';
+  // trimEnd only: porcelain lines start with a space when the index is clean (" M worker/...").
+  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trimEnd() ?? '';
   const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
   const dirty = git('status', '--porcelain', '--', 'worker', 'sdk', 'scripts/build-sdk.mjs');
   return dirty ? `${commit} with uncommitted changes in ${[...new Set(dirty.split('\n').map((l) => l.slice(3).split('/')[0]))].join(', ')}` : commit;

@@ -1,5 +1,5 @@
 /**
- * Variants of worker/ for bench/experiments.mjs and bench/profile.mjs --variant: worker/ as it
+ * Variants of worker/ for bench/experiments.mjs, bench/cpu.mjs and bench/profile.mjs --variant: worker/ as it
  * is now, or as it was at a commit (`ref`, extracted with git archive), with optional string
  * patches (fixes under trial) applied to the copy, never to worker/ itself. A patch that no
  * longer matches its base fails loudly.
@@ -99,6 +99,84 @@ async function readLimited(`],
       ['routes/collect.ts', '.ingest(batch, site.version, {', '.ingest(JSON.stringify(batch), site.version, {'],
       ['objects/visitor-object.ts', '  async ingest(batch: Batch, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n', '  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n    const batch = JSON.parse(batchJson) as Batch;\n'],
     ],
+  },
+  // Against worker/ as it is, for bench/cpu.mjs (workerd CPU per beacon, paired with the baseline).
+  // Stage cuts: each answers the beacon at one point of its path, so the CPU between two cuts is what that stage costs.
+  cutRead: {
+    what: 'stage cut: the Worker answers right after reading and parsing the body',
+    applied: 'measurement only',
+    edits: [['routes/collect.ts', '  const body = await readJsonText(c, LIMITS.maxBodyBytes);\n', "  const body = await readJsonText(c, LIMITS.maxBodyBytes);\n  if (body) return new Response('{}');\n"]],
+  },
+  cutChecks: {
+    what: 'stage cut: the Worker answers after validation and its checks (site, origin, privacy, bots), without calling the object',
+    applied: 'measurement only',
+    edits: [['routes/collect.ts', '  // As one JSON string: cheaper', "  if (batch) return new Response('{}');\n  // As one JSON string: cheaper"]],
+  },
+  cutDO: {
+    what: 'stage cut: the visitor object answers right after parsing the batch',
+    applied: 'measurement only',
+    edits: [['objects/visitor-object.ts', '    const batch = JSON.parse(batchJson) as Batch;\n', "    const batch = JSON.parse(batchJson) as Batch;\n    if (batch) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n"]],
+  },
+  cutFold: {
+    what: 'stage cut: the object answers after the rate limit, dedupe and fold, storing nothing',
+    applied: 'measurement only',
+    edits: [['objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor', "    if (outcome) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n    this.commit(outcome.state, config, meta, {\n      isNewVisitor"]],
+  },
+  cutCommit: {
+    what: 'stage cut: the object answers after the commit, without a decision',
+    applied: 'measurement only',
+    edits: [['objects/visitor-object.ts', '    return this.answer(outcome.state, config, meta.receivedAt, fresh.length', "    if (outcome) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n    return this.answer(outcome.state, config, meta.receivedAt, fresh.length"]],
+  },
+  // Trials (`node bench/cpu.mjs --trials`): what would moving or removing one piece save?
+  noStore: {
+    what: 'the commit plans and serializes everything but runs no SQL statement (what storing costs)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-store.ts', "    this.sql.exec(\n      'INSERT INTO state (k, json, pending)", "    if (Math.random() < 2) { JSON.stringify(state); this.pending = flush ? NO_PENDING : next; for (const e of entries) w.ids.add(e.id); return; }\n    this.sql.exec(\n      'INSERT INTO state (k, json, pending)"]],
+  },
+  tinyRow: {
+    what: 'the state row is written with tiny values instead of the state and its pending entries (what its bytes cost)',
+    applied: 'measurement only',
+    edits: [
+      // To a table of the same shape, so the state row stays valid for an object that restarts.
+      ['objects/visitor-store.ts', '    this.hasSeenTable = existing.has(\'seen\');\n', "    this.hasSeenTable = existing.has('seen');\n    sql.exec('CREATE TABLE IF NOT EXISTS tiny (k INTEGER PRIMARY KEY CHECK (k = 1), json TEXT NOT NULL, pending TEXT NOT NULL)');\n"],
+      ['objects/visitor-store.ts', "      'INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',\n      JSON.stringify(state),\n      flush ? '[]' : next.json,", "      'INSERT INTO tiny (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',\n      (JSON.stringify(state), '{}'),\n      (flush ? '[]' : next.json, '[]'),"],
+    ],
+  },
+  noTimelineRow: {
+    what: 'entries leaving the state row are dropped instead of written to a timeline row (what that row costs a batch)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-store.ts', '    if (flush) this.appendRow(w, next);', '    if (flush && Math.random() > 2) this.appendRow(w, next);']],
+  },
+  noTrim: {
+    what: 'the timeline is never cut back (what the bulk trims cost)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-store.ts', '    if (w.timelineTotal >= 2 * LIMITS.timelineCap) {', '    if (w.timelineTotal >= 2e9 * LIMITS.timelineCap) {']],
+  },
+  noTx: {
+    what: 'no transactionSync around a commit of several statements (what the transaction costs; not safe)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-object.ts', '        this.ctx.storage.transactionSync(() => {\n          this.store.save(', '        ((f: () => void) => f())(() => {\n          this.store.save(']],
+  },
+  bigPending: {
+    what: 'the state row holds up to 60 entries or 16,000 characters before they move to a timeline row (fewer timeline rows and transactions for batches)',
+    applied: 'not applied: no gain beyond noise; the state row stays small',
+    edits: [
+      ['objects/visitor-store.ts', 'export const PENDING_FLUSH_ENTRIES = 10;', 'export const PENDING_FLUSH_ENTRIES = 60;'],
+      ['objects/visitor-store.ts', 'export const PENDING_FLUSH_CHARS = 2_500;', 'export const PENDING_FLUSH_CHARS = 16_000;'],
+    ],
+  },
+  leanRpc: {
+    what: 'the beacon RPC carries two primitives instead of a meta object',
+    applied: 'not applied: no gain beyond noise',
+    edits: [
+      ['routes/collect.ts', '.ingest(batchJson, site.version, {\n    receivedAt,\n    adminBaseUrl: originOf(c.req.url),\n  });', '.ingest(batchJson, site.version, receivedAt as never, originOf(c.req.url) as never) as any;'],
+      ['objects/visitor-object.ts', '  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n', '  async ingest(batchJson: string, configVersion: number, receivedAt: IngestMeta, adminBaseUrl?: string): Promise<IngestResult> {\n    const meta = { receivedAt: receivedAt as never as number, adminBaseUrl: adminBaseUrl! };\n'],
+    ],
+  },
+  noHono: {
+    what: 'with cutRead: the body is read before hono routes the request (what hono and the middleware cost)',
+    applied: 'measurement only',
+    edits: [['index.ts', 'export default app satisfies', "export default { async fetch(req: Request, env: any, ctx: any) { if (req.method === 'POST' && req.url.endsWith('/v1/collect')) { const t = await req.text(); JSON.parse(t); return new Response('{}'); } return app.fetch(req, env, ctx); } } as any;\nexport const unused = app satisfies"]],
   },
 };
 

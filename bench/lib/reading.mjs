@@ -1,7 +1,8 @@
 /**
  * The reading of a run: one paragraph on where the time goes and what bounds it, written from
- * the figures (the qualitative causes come from bench/profile.mjs and the per-statement counts,
- * and are restated only where the numbers support them), and the experiments table.
+ * the figures (stage costs from bench/cpu.mjs; the qualitative causes come from its trials and
+ * the per-statement counts, and are restated only where the numbers support them), and the
+ * tables of what was tried.
  */
 import { INGEST_TARGET } from './report-targets.mjs';
 import { bytes, fmt, table } from './stats.mjs';
@@ -14,33 +15,51 @@ export function reading(r) {
   const b20 = cell(r, 20, 1);
   const c64 = cell(r, 1, 64);
   const b64 = cell(r, 20, 64);
-  const seg = r.segments && Object.fromEntries(r.segments.cells.map((c) => [c.events, c]));
-  const OWN = ['validate', 'route checks', 'parse, config, budget', 'dedupe', 'fold', 'plan', 'commit'];
-  const own = (c) => OWN.reduce((sum, k) => sum + (c.us[k] ?? 0), 0);
+  const cpu = r.cpu && Object.fromEntries(r.cpu.cells.map((c) => [c.events, c]));
+  // A stage's own CPU in µs: the step from the cut before it (bench/cpu.mjs).
+  const stage = (events, name) => {
+    const c = cpu?.[events];
+    const k = r.cpu?.stages.findIndex((s) => s.name === name) ?? -1;
+    if (!c || k < 0) return null;
+    return (c.ms[k] - (k === 0 ? 0 : c.ms[k - 1])) * 1000;
+  };
+  const us = (x) => `${fmt(x, 0)} µs`;
+  // A stage's step moves by about this much between runs on this machine: smaller differences are not read.
+  const NOISE_US = 30;
+  const grown = (names) => {
+    const moved = names.map((n) => [n, stage(20, n) - stage(1, n)]).filter(([, d]) => d >= NOISE_US);
+    const still = names.filter((n) => !moved.some(([m]) => m === n));
+    return (
+      (moved.length ? `With the events also grow ${moved.map(([n, d]) => `${n} (+${us(d)})`).join(', ')}. ` : '') +
+      (still.length ? `${still.join(', ')} move${still.length === 1 ? 's' : ''} by less than this machine's noise (about ${NOISE_US} µs per stage between runs). ` : '')
+    );
+  };
   if (one) {
-    const extraCpu = one.le.cpu.median - one.bl.cpu.median;
     parts.push(
       `A single-event beacon takes ${fmt(one.le.p50.median)} ms at p50 against ${fmt(one.bl.p50.median)} ms for the bare Worker -> object hop ` +
         `(${fmt(one.p50Ratio.median)}x; ${one.p50Ratio.median <= INGEST_TARGET ? 'within' : 'outside'} the ${INGEST_TARGET}x target), and workerd spends ` +
-        `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms (the ${fmt(extraCpu)} ms difference is work, not waiting: commits cost no fsync here).` +
-        (seg?.[1]
-          ? ` Of the ${fmt(seg[1].totalUs, 0)} µs between the route's first and last mark (segments below), LeadEdge's own steps take ${fmt(own(seg[1]), 0)} µs: ` +
-            `the SQLite transaction (the state row and a row of timeline entries, which carry their event ids) ${fmt(seg[1].us.commit, 0)} µs, folding the event and planning ` +
-            `${fmt(seg[1].us.fold + seg[1].us.plan, 0)} µs, validation ${fmt(seg[1].us.validate, 0)} µs; the rest is the runtime carrying the beacon (reading the body, ` +
-            `the RPC into the visitor object and back past its output gate), which the baseline's hop pays too.`
+        `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms (commits cost no fsync here, so the difference is work, not waiting).` +
+        (cpu?.[1]
+          ? ` By stage (CPU, paired with the baseline): HTTP, hono and reading the body cost ${fmt(cpu[1].ratios[0])}x the baseline's whole beacon, which does the same and then one RPC and one write; ` +
+            `validation and the route's checks add ${us(stage(1, 'validate and check'))}, the RPC into the visitor object and its parse ${us(stage(1, 'RPC and parse'))}, ` +
+            `the fold ${us(stage(1, 'fold'))} (each ±${NOISE_US} µs), and the commit ${us(stage(1, 'commit'))}: one statement (the state row, which also holds the newest timeline entries) and ` +
+            `the write at the end of the turn (the trials below price the statements, \`noStore\`, and show that the row's size does not matter, \`tinyRow\`); the decision is within noise.`
           : ''),
     );
   }
   if (b20 && c64 && b64) {
+    const b16 = cell(r, 20, 16);
     parts.push(
       `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event)` +
-        (seg?.[1] && seg?.[20]
-          ? `: what grows with the events is folding (${fmt(seg[1].us.fold, 0)} -> ${fmt(seg[20].us.fold, 0)} µs), the commit's bytes (${fmt(seg[1].us.commit, 0)} -> ${fmt(seg[20].us.commit, 0)} µs for the same two rows), ` +
-            `the RPC carrying them (${fmt(seg[1].us['RPC in'], 0)} -> ${fmt(seg[20].us['RPC in'], 0)} µs in, ${fmt(seg[1].us['decide, RPC out'], 0)} -> ${fmt(seg[20].us['decide, RPC out'], 0)} µs out) and validation (${fmt(seg[1].us.validate, 0)} -> ${fmt(seg[20].us.validate, 0)} µs), while the baseline's hop carries the same body and writes one counter.`
+        (cpu?.[1] && cpu?.[20]
+          ? `. By stage, what grows with the events is the commit (${us(stage(1, 'commit'))} for one event, ${us(stage(20, 'commit'))} for 20): the 20 entries leave the state row for a ` +
+            `timeline row at once, so the write is two statements in a transaction. ${grown(['validate and check', 'RPC and parse', 'fold'])}` +
+            `The baseline's beacon costs ${fmt(cpu[1].baselineMs, 3)} ms single and ${fmt(cpu[20].baselineMs, 3)} ms for the bigger body.`
           : '.') +
         ` At concurrency 16 and 64 both sides are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
-        `(${fmt(c64.le.cpu.median / c64.bl.cpu.median)}x at c=64); ` +
-        `LeadEdge sustained ${fmt(c64.le.rps.median, 0)} beacons/s single and ${fmt(b64.le.rps.median * 20, 0)} events/s in batches of 20 on this machine.`,
+        `(single ${fmt(c64.le.cpu.median / c64.bl.cpu.median)}x CPU and ${fmt(c64.p50Ratio.median)}x p50 at c=64; batches ${fmt(b64.le.cpu.median / b64.bl.cpu.median)}x CPU and ${fmt(b64.p50Ratio.median)}x p50` +
+        (b16 ? `, ${fmt(b16.p50Ratio.median)}x at c=16` : '') +
+        `); LeadEdge sustained ${fmt(c64.le.rps.median, 0)} beacons/s single and ${fmt(b64.le.rps.median * 20, 0)} events/s in batches of 20 on this machine.`,
     );
   }
   if (r.handoff) {
@@ -71,8 +90,8 @@ export function reading(r) {
     const d = r.cost.dollars;
     parts.push(
       `Cost is bound by rows written: ${fmt(r.cost.perEvent.rowsWritten)} per event make ${usdShort(d.lines.rowsWritten)} of the ${usdShort(d.total)} per million ` +
-        `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row and one row of timeline entries ` +
-        `(which carry their event ids) however many events it carries, plus the rows trimmed in bulk as the windows move, and each new visitor adds ` +
+        `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row, which holds the newest timeline entries ` +
+        `(they carry their event ids); every ten entries or so they move to one timeline row, and the windows are trimmed in bulk; each new visitor adds ` +
         `its tables' schema and a first-visit notice to the site object through the outbox (which also makes the site object a ` +
         `per-new-visitor hot spot; see the statements below). The SDK sends one beacon per page, so most beacons carry one event. ` +
         `Requests and CPU are cents.`,
@@ -89,6 +108,50 @@ export function reading(r) {
 }
 
 const usdShort = (x) => `$${x.toFixed(2)}`;
+
+/** What the trials say, from their figures (noise first: a run with many variants drifts more). */
+function trialNotes(t) {
+  const d = (name, n) => t.trials.find((x) => x.name === name)?.cells.find((c) => c.events === n)?.deltaMs;
+  const us = (x) => `${x >= 0 ? '+' : ''}${fmt(x * 1000, 0)} µs`;
+  const notes = [];
+  if (d('tinyRow', 1) !== undefined) {
+    notes.push(
+      `Read differences under about 0.1x (40-50 µs) as noise: with this many variants alive, pairs drift more than in the stage table ` +
+        `(\`tinyRow\`, which leaves the statements as they are, moved by ${us(d('tinyRow', 1))} and ${us(d('tinyRow', 20))}).`,
+    );
+  }
+  if (d('noStore', 1) !== undefined && d('noTimelineRow', 20) !== undefined) {
+    notes.push(
+      `The large savings are running no statement at all (\`noStore\`: ${us(d('noStore', 1))} single, ${us(d('noStore', 20))} batch) and, for batches, ` +
+        `not writing the timeline row (\`noTimelineRow\`: ${us(d('noTimelineRow', 20))}); both would lose data.`,
+    );
+  }
+  if (d('noHono', 1) !== undefined) notes.push(`Hono and its middleware cost about ${fmt(-d('noHono', 1) * 1000, 0)} µs a single beacon (\`noHono\`, read against \`cutRead\`).`);
+  return notes.join(' ');
+}
+
+/** This session's steps and trials in workerd CPU (bench/cpu-trials.json), if they were run. */
+export function cpuTrialsSection(t) {
+  if (!t) return '';
+  const cell = (x, n) => x.cells.find((c) => c.events === n);
+  const steps = t.steps.map((s) => [`\`${s.ref}\``, s.what, `${fmt(cell(s, 1).ratio)}x`, `${fmt(cell(s, 20).ratio)}x`]);
+  const delta = (c) => `${fmt(c.reference)}x -> ${fmt(c.ratio)}x (${c.deltaMs >= 0 ? '+' : ''}${fmt(c.deltaMs * 1000, 0)} µs)`;
+  const trials = t.trials.map((x) => [`\`${x.name}\``, x.what, x.against === 'current' ? 'as it is' : `\`${x.against}\``, delta(cell(x, 1)), delta(cell(x, 20)), x.applied]);
+  return `## What was tried, in CPU
+
+\`node bench/cpu.mjs --trials\` (run ${t.at.slice(0, 16).replace('T', ' ')} UTC, load average ${t.loadBefore} -> ${t.loadAfter}): workerd CPU per
+beacon at c=16 against the baseline, each variant beside it for ${t.rounds} alternating rounds (see "Where a beacon's CPU goes"
+for the method). Latency at c=16 and c=64 follows this ratio. First the commits of this round of work, measured again
+side by side:
+
+${table(['commit', 'what it changed', 'single event', 'batch of 20'], steps)}
+
+Then trials against \`worker/\` as it is (patches in \`bench/lib/patches.mjs\`; "measurement only" ones remove or cut
+something to price it, and are not fixes). ${trialNotes(t)}
+
+${table(['trial', 'what', 'against', 'single event', 'batch of 20', 'in worker/'], trials)}
+`;
+}
 
 /** The experiments (bench/experiments.json), if they were run. */
 export function experimentsSection(e) {

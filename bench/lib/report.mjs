@@ -3,7 +3,7 @@
  * one table per measurement, the reading, the cost model with its prices, and the caveats.
  */
 import { ALTERNATIVES, CLOUDFLARE, PRICES_READ, SOURCES } from './prices.mjs';
-import { experimentsSection, reading } from './reading.mjs';
+import { cpuTrialsSection, experimentsSection, reading } from './reading.mjs';
 import { GROWTH_TARGET, HANDOFF_TARGET_MS, INGEST_TARGET } from './report-targets.mjs';
 import { bytes, fmt, ms, range, ratioRange, table } from './stats.mjs';
 
@@ -142,6 +142,33 @@ ${table(['segment', 'what', 'single event (µs)', 'batch of 20 (µs)'], rows)}
 `;
 }
 
+function cpuSection(r) {
+  const c = r.cpu;
+  if (!c) return '';
+  const [one, batch] = [1, 20].map((n) => c.cells.find((x) => x.events === n));
+  const step = (cell, k) => cell.ms[k] - (k === 0 ? 0 : cell.ms[k - 1]);
+  const rows = c.stages.map(({ name, what }, k) => [
+    name,
+    what,
+    `${fmt(one.ratios[k])}x (${fmt(one.ms[k], 3)} ms)`,
+    `${step(one, k) >= 0 ? '+' : ''}${fmt(step(one, k) * 1000, 0)}`,
+    `${fmt(batch.ratios[k])}x (${fmt(batch.ms[k], 3)} ms)`,
+    `${step(batch, k) >= 0 ? '+' : ''}${fmt(step(batch, k) * 1000, 0)}`,
+  ]);
+  rows.push(['baseline', 'read, one RPC, one counter row written', `1.00x (${fmt(one.baselineMs, 3)} ms)`, '', `1.00x (${fmt(batch.baselineMs, 3)} ms)`, '']);
+  return `### Where a beacon's CPU goes
+
+\`node bench/cpu.mjs\` (a section of this run): copies of \`worker/\` that answer the beacon at one point of its path
+(stage cuts, \`bench/lib/patches.mjs\`) run beside the baseline at c=${c.concurrency} for ${c.rounds} rounds; in each round every cut
+is timed right next to a baseline window of its own (${c.perRound[1]} single beacons or ${c.perRound[20]} batches each). Each figure
+is workerd's CPU per beacon (its threads' run time) over the baseline's in the adjacent window, median over rounds; what a stage costs is the step from the cut before it
+(about ±3% of the baseline is noise on this machine, so a step of a few µs can read as negative). This is what bounds
+the c=16 and c=64 cells: there, latency follows CPU.
+
+${table(['stage (cumulative)', 'what', 'single: CPU vs baseline', 'stage µs', 'batch of 20: CPU vs baseline', 'stage µs'], rows)}
+`;
+}
+
 function handoffSection(r) {
   if (!r.handoff) return '';
   const h = r.handoff;
@@ -275,9 +302,9 @@ function caveats() {
 `;
 }
 
-export function renderReport(r, experiments = null) {
+export function renderReport(r, experiments = null, cpuTrials = null) {
   const text = reading(r);
-  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', experimentsSection(experiments), sdkSection(r), ingestSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
+  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r), cpuSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
     .filter(Boolean)
     .join('\n');
 }

@@ -102,6 +102,11 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
     openFiles: () => pids.reduce((sum, pid) => sum + openFilesOf(pid), 0),
     /** CPU milliseconds (user + system) workerd has used so far: Worker, objects, SQLite and HTTP. */
     cpuMs: () => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0),
+    /** The same in nanosecond steps (the scheduler's per-thread run time), for short windows; null where Linux has no schedstat. */
+    cpuPreciseMs: () => {
+      const ns = pids.map(runNsOf);
+      return ns.includes(null) ? null : ns.reduce((a, b) => a + b, 0) / 1e6;
+    },
     async close() {
       await mf.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -134,6 +139,17 @@ function cpuMsOf(pid) {
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
+  }
+}
+
+/** Time on CPU of a process's live threads, in ns (/proc/PID/task/TID/schedstat, first field). */
+function runNsOf(pid) {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns;
+  } catch {
+    return null;
   }
 }
 
