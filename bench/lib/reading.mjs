@@ -26,12 +26,13 @@ export function reading(r) {
   const us = (x) => `${fmt(x, 0)} µs`;
   // A stage's step moves by about this much between runs on this machine: smaller differences are not read.
   const NOISE_US = 30;
+  const step = (x) => (x < NOISE_US ? `under ${NOISE_US} µs` : us(x));
   const grown = (names) => {
     const moved = names.map((n) => [n, stage(20, n) - stage(1, n)]).filter(([, d]) => d >= NOISE_US);
     const still = names.filter((n) => !moved.some(([m]) => m === n));
     return (
       (moved.length ? `With the events also grow ${moved.map(([n, d]) => `${n} (+${us(d)})`).join(', ')}. ` : '') +
-      (still.length ? `${still.join(', ')} move${still.length === 1 ? 's' : ''} by less than this machine's noise (about ${NOISE_US} µs per stage between runs). ` : '')
+      (still.length ? `The other stages (${still.join(', ')}) move by less than this machine's noise (about ${NOISE_US} µs per stage between runs). ` : '')
     );
   };
   if (one) {
@@ -41,8 +42,8 @@ export function reading(r) {
         `${fmt(one.le.cpu.median)} ms of CPU on it against ${fmt(one.bl.cpu.median)} ms (commits cost no fsync here, so the difference is work, not waiting).` +
         (cpu?.[1]
           ? ` By stage (CPU, paired with the baseline): HTTP, hono and reading the body cost ${fmt(cpu[1].ratios[0])}x the baseline's whole beacon, which does the same and then one RPC and one write; ` +
-            `validation and the route's checks add ${us(stage(1, 'validate and check'))}, the RPC into the visitor object and its parse ${us(stage(1, 'RPC and parse'))}, ` +
-            `the fold ${us(stage(1, 'fold'))} (each ±${NOISE_US} µs), and the commit ${us(stage(1, 'commit'))}: one statement (the state row, which also holds the newest timeline entries) and ` +
+            `validation and the route's checks add ${step(stage(1, 'validate and check'))}, the RPC into the visitor object and its parse ${step(stage(1, 'RPC and parse'))}, ` +
+            `the fold ${step(stage(1, 'fold'))} (each ±${NOISE_US} µs), and the commit ${step(stage(1, 'commit'))}: one statement (the state row, which also holds the newest timeline entries) and ` +
             `the write at the end of the turn (the trials below price the statements, \`noStore\`, and show that the row's size does not matter, \`tinyRow\`); the decision is within noise.`
           : ''),
     );
