@@ -25,7 +25,7 @@ export function reading(r) {
   };
   const us = (x) => `${fmt(x, 0)} µs`;
   // A stage's step moves by about this much between runs on this machine: smaller differences are not read.
-  const NOISE_US = 30;
+  const NOISE_US = 50;
   const step = (x) => (x < NOISE_US ? `under ${NOISE_US} µs` : us(x));
   const grown = (names) => {
     const moved = names.map((n) => [n, stage(20, n) - stage(1, n)]).filter(([, d]) => d >= NOISE_US);
