@@ -54,7 +54,10 @@ describe('delivery', () => {
     // With runBeforeUnload, close() returns before the page is gone; a context change meanwhile
     // can reach the closing page and fail, so wait for it to be closed.
     await Promise.all([first.waitForEvent('close'), first.close({ runBeforeUnload: true })]);
-    expect((await h.visitor(aid))!.eventCount).toBe(1);
+    // Usually nothing got through. Chromium may still deliver the closing page's unload beacon
+    // despite offline emulation (seen once in CI): then the reopened page re-sends it and the
+    // server's dedupe must keep every count exact, which the assertions below check either way.
+    expect([1, 4]).toContain((await h.visitor(aid))!.eventCount);
 
     await context.setOffline(false);
     const second = await context.newPage();
