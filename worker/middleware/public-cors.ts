@@ -23,21 +23,21 @@ export const publicCors: MiddlewareHandler = async (c, next) => {
   await next();
   // A handler that built its response with corsJsonHeaders has them already (the beacon's answer: fewer header writes).
   if (origin && !c.res.headers.has('access-control-allow-origin')) {
-    c.res.headers.set('access-control-allow-origin', origin);
-    c.res.headers.set('access-control-expose-headers', 'retry-after');
-    c.res.headers.append('vary', 'Origin');
+    for (const [name, value] of Object.entries(corsHeaders(origin))) {
+      if (name === 'vary') c.res.headers.append(name, value);
+      else c.res.headers.set(name, value);
+    }
   }
 };
 
+/** What a response to a page at `origin` carries so the SDK can read its status and Retry-After. */
+function corsHeaders(origin: string): Record<string, string> {
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'retry-after', vary: 'Origin' };
+}
+
 /** Headers of a JSON answer to a browser-facing route, CORS included (what publicCors would add). */
 export function corsJsonHeaders(origin: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (origin) {
-    headers['access-control-allow-origin'] = origin;
-    headers['access-control-expose-headers'] = 'retry-after';
-    headers.vary = 'Origin';
-  }
-  return headers;
+  return { 'content-type': 'application/json', ...(origin ? corsHeaders(origin) : {}) };
 }
 
 /** Browsers must come from one of the site's allowed origins; servers (no Origin header) may always send. */

@@ -130,7 +130,7 @@ export class VisitorObject extends DurableObject<Env> {
     // Most beacons write the state row alone: one statement is atomic by itself, and a transaction around it costs more CPU than the write.
     const save = this.store.plan(change.timeline);
     try {
-      if (save.oneRow && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
+      if (!save.flush && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
       else {
         this.ctx.storage.transactionSync(() => {
           this.store.save(planned.state, save);

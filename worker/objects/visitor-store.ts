@@ -66,7 +66,7 @@ type Window = { timeline: IdRow[]; timelineTotal: number; seen: IdRow[]; seenTot
 /** The entries held in the state row: their JSON as stored (appended to without parsing it again) and what the window needs. */
 type Pending = { json: string; ids: string[]; oldest: number; newest: number };
 /** What `save` writes, decided once (`plan`): the pending entries after this beacon, and whether they move to a timeline row. */
-export type SavePlan = { entries: TimelineEntry[]; next: Pending; flush: boolean; oneRow: boolean };
+export type SavePlan = { entries: TimelineEntry[]; next: Pending; flush: boolean };
 const NO_PENDING: Pending = { json: '[]', ids: [], oldest: Infinity, newest: -Infinity };
 
 function pendingFrom(json: string): Pending {
@@ -145,13 +145,12 @@ export class VisitorStore {
   }
 
   /**
-   * Where a beacon's entries go: `oneRow` when the state row alone takes them (one statement:
+   * Where a beacon's entries go: without `flush`, the state row alone takes them (one statement:
    * atomic without a transaction). Pass the plan to `save`.
    */
   plan(entries: TimelineEntry[]): SavePlan {
     const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
-    const flush = this.mustFlush(next);
-    return { entries, next, flush, oneRow: !flush };
+    return { entries, next, flush: this.mustFlush(next) };
   }
 
   private mustFlush(p: Pending): boolean {
