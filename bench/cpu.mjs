@@ -2,7 +2,7 @@
  * workerd CPU per beacon, where the ingest cells at concurrency 16 and 64 are bound (both sides
  * share two cores with the load generator, so their latency ratio follows this one). Each variant
  * of worker/ and the baseline run side by side; every round, each variant is timed right next to a
- * baseline window of its own, and its figure is the median over rounds of its CPU divided by that
+ * baseline window of its own, and its figure is its mean CPU over rounds divided by that
  * baseline's, so the host's drift hits both. CPU is the scheduler's run time of workerd's threads
  * (ns steps). On this machine one pair moves by ±10%; 20-30 rounds resolve a few percent.
  *
@@ -13,7 +13,9 @@
  *   node bench/cpu.mjs --variants=current,HEAD~1,current+noStore [--rounds=30] [--events=1,20]
  *
  * A variant is `current` (worker/ as it is) or a git ref, with `+patch` names from
- * bench/lib/patches.mjs applied to the copy.
+ * bench/lib/patches.mjs applied to the copy. `#2`, `#3`... run more copies of a variant, each in its
+ * own runtime: two runtimes of the same code differ by up to 15% here (a per-process offset that
+ * more rounds do not remove), so compare variants by the mean over several copies.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ import { loadAverage, revision } from './lib/machine.mjs';
 import { PATCHES, patchedCopy } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
-import { median } from './lib/stats.mjs';
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const SITE = 'bench-cpu';
 const VISITORS = 256;
@@ -34,9 +36,9 @@ const PER_ROUND = { 1: 800, 20: 400 };
 
 /** The path a beacon takes, cut after each stage (stage cuts in bench/lib/patches.mjs); `null`: the whole path. */
 export const STAGES = [
-  ['read', 'cutRead', 'HTTP in and out, hono, reading and parsing the body (the baseline does the same)'],
-  ['validate and check', 'cutChecks', 'the fast batch parser, site config from the isolate cache, origin, privacy headers, bot check'],
-  ['RPC and parse', 'cutDO', 'the call into the visitor object and back, and its JSON.parse of the batch'],
+  ['read', 'cutRead', 'HTTP in and out, reading the body (the baseline also parses it)'],
+  ['check', 'cutChecks', "the route from the body's first bytes, site config from the isolate cache, origin, privacy headers, user agent"],
+  ['RPC, parse and validate', 'cutDO', 'the call into the visitor object and back, its JSON.parse of the batch and the fast batch parser'],
   ['fold', 'cutFold', 'rate limit, dedupe, folding the events into the aggregates and stages'],
   ['commit', 'cutCommit', 'planning rows, serializing, the SQLite statements and the write of the turn'],
   ['decide and answer', null, 'the CTA decision and the serialized answer'],
@@ -59,11 +61,9 @@ export const TRIALS = [
   ['noTrim', 'current'],
   ['noTx', 'current'],
   ['bigPending', 'current'],
-  ['leanRpc', 'current'],
-  ['noHono', 'cutRead'],
 ];
 
-const variantName = (spec) => spec.replace(/[^\w+-]/g, '_');
+const variantName = (spec) => spec.replace(/[^\w+#-]/g, '_').replace('#', '_copy');
 
 /**
  * @param {{ variants: string[], events?: number[], rounds?: number, log?: (s: string) => void }} opts
@@ -76,7 +76,7 @@ export async function pairedCpu({ variants, events = [1, 20], rounds = 20, log =
     const base = await startRuntime({ kind: 'baseline' });
     targets.push({ spec: 'baseline', runtime: base, client: createClient(base.url) });
     for (const spec of variants) {
-      const [ref, ...patches] = spec.split('+');
+      const [ref, ...patches] = spec.split('#')[0].split('+');
       const entry = patchedCopy(root, { name: variantName(spec), ref: ref === 'current' ? undefined : ref, patches });
       const runtime = await startRuntime({ kind: 'leadedge', entry });
       const client = createClient(runtime.url);
@@ -118,11 +118,13 @@ export async function pairedCpu({ variants, events = [1, 20], rounds = 20, log =
     }
     const cells = events.map((n) => ({
       events: n,
-      baselineMs: median(rest.flatMap((t) => pairs[n][t.spec].bl)),
+      baselineMs: mean(rest.flatMap((t) => pairs[n][t.spec].bl)),
       variants: variants.map((spec) => {
         const { ms, bl } = pairs[n][spec];
         const ratios = ms.map((x, k) => x / bl[k]);
-        return { spec, ms: median(ms), ratio: median(ratios), ratios };
+        // Means, not medians: a major GC lands in some windows and not others, and a process whose GC period puts one in
+        // most windows would otherwise read as much slower than a copy of itself (seen: 1.47x and 2.02x for the same code).
+        return { spec, ms: mean(ms), ratio: mean(ms) / mean(bl), ratios };
       }),
     }));
     return { rounds, cells };
@@ -194,6 +196,13 @@ async function main() {
     for (const c of cells) {
       console.log(`${c.events} event(s): baseline ${c.baselineMs.toFixed(3)} ms`);
       for (const v of c.variants) console.log(`  ${v.spec.padEnd(30)} ${v.ratio.toFixed(3)}x (${(v.ratio * c.baselineMs).toFixed(3)} ms)`);
+      const copies = new Map();
+      for (const v of c.variants) copies.set(v.spec.split('#')[0], [...(copies.get(v.spec.split('#')[0]) ?? []), v]);
+      for (const [spec, vs] of copies) {
+        if (vs.length < 2) continue;
+        const rs = vs.map((v) => v.ratio);
+        console.log(`  mean of ${vs.length} copies: ${spec.padEnd(22)} ${(rs.reduce((a, b) => a + b, 0) / rs.length).toFixed(3)}x (${Math.min(...rs).toFixed(3)}-${Math.max(...rs).toFixed(3)})`);
+      }
     }
     return;
   }

@@ -32,15 +32,24 @@ export function issuesMessage(prefix: string, issues: ErrorIssue[]): string {
 }
 
 export function errorResponse(err: Error, c: Context): Response {
+  const { status, body, headers } = errorParts(err);
+  return c.json(body, status, headers);
+}
+
+/** errorResponse for a route that runs without hono: `headers` (CORS) are added to the error's own. */
+export function errorResponseWith(err: unknown, headers: Record<string, string>): Response {
+  const parts = errorParts(err);
+  return new Response(JSON.stringify(parts.body), { status: parts.status, headers: { ...headers, ...parts.headers } });
+}
+
+function errorParts(err: unknown): { status: ContentfulStatusCode; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof ApiError) {
     const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } };
-    return c.json(body, err.status as ContentfulStatusCode, err.headers);
+    return { status: err.status as ContentfulStatusCode, body, headers: err.headers };
   }
   if (err instanceof HTTPException) {
-    const body: ErrorBody = { error: { code: 'http_error', message: err.message || 'request failed' } };
-    return c.json(body, err.status as ContentfulStatusCode);
+    return { status: err.status as ContentfulStatusCode, body: { error: { code: 'http_error', message: err.message || 'request failed' } } };
   }
   console.error('unhandled error', err instanceof Error ? err.stack : err);
-  const body: ErrorBody = { error: { code: 'internal', message: 'internal error' } };
-  return c.json(body, 500);
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }

@@ -103,19 +103,19 @@ async function readLimited(`],
   // Against worker/ as it is, for bench/cpu.mjs (workerd CPU per beacon, paired with the baseline).
   // Stage cuts: each answers the beacon at one point of its path, so the CPU between two cuts is what that stage costs.
   cutRead: {
-    what: 'stage cut: the Worker answers right after reading and parsing the body',
+    what: 'stage cut: the Worker answers right after reading the body',
     applied: 'measurement only',
-    edits: [['routes/collect.ts', '  const body = await readJsonText(c, LIMITS.maxBodyBytes);\n', "  const body = await readJsonText(c, LIMITS.maxBodyBytes);\n  if (body) return new Response('{}');\n"]],
+    edits: [['routes/collect.ts', '  const text = await readBodyText(request, LIMITS.maxBodyBytes);\n', "  const text = await readBodyText(request, LIMITS.maxBodyBytes);\n  if (text) return new Response('{}');\n"]],
   },
   cutChecks: {
-    what: 'stage cut: the Worker answers after validation and its checks (site, origin, privacy, bots), without calling the object',
+    what: 'stage cut: the Worker answers after its checks (route, site, origin, privacy, user agent), without calling the object',
     applied: 'measurement only',
-    edits: [['routes/collect.ts', '  // As one JSON string: cheaper', "  if (batch) return new Response('{}');\n  // As one JSON string: cheaper"]],
+    edits: [['routes/collect.ts', '  const result = await visitorStub(', "  if (traffic) return new Response('{}');\n  const result = await visitorStub("]],
   },
   cutDO: {
-    what: 'stage cut: the visitor object answers right after parsing the batch',
+    what: 'stage cut: the visitor object answers right after parsing and validating the batch',
     applied: 'measurement only',
-    edits: [['objects/visitor-object.ts', '    const batch = JSON.parse(batchJson) as Batch;\n', "    const batch = JSON.parse(batchJson) as Batch;\n    if (batch) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n"]],
+    edits: [['objects/visitor-object.ts', '    const { batch } = read;\n', "    const { batch } = read;\n    if (batch) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n"]],
   },
   cutFold: {
     what: 'stage cut: the object answers after the rate limit, dedupe and fold, storing nothing',
@@ -126,6 +126,11 @@ async function readLimited(`],
     what: 'stage cut: the object answers after the commit, without a decision',
     applied: 'measurement only',
     edits: [['objects/visitor-object.ts', '    return this.answer(outcome.state, config, meta.receivedAt, fresh.length', "    if (outcome) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n    return this.answer(outcome.state, config, meta.receivedAt, fresh.length"]],
+  },
+  same: {
+    what: 'no change: a second runtime of the same code, to size the noise between two processes',
+    applied: 'measurement only',
+    edits: [],
   },
   // Trials (`node bench/cpu.mjs --trials`): what would moving or removing one piece save?
   noStore: {
@@ -167,7 +172,7 @@ async function readLimited(`],
   },
   leanRpc: {
     what: 'the beacon RPC carries two primitives instead of a meta object',
-    applied: 'not applied: no gain beyond noise',
+    applied: 'not applied: no gain beyond noise (measured on cf2212b, the commit this patch applies to)',
     edits: [
       ['routes/collect.ts', '.ingest(batchJson, site.version, {\n    receivedAt,\n    adminBaseUrl: originOf(c.req.url),\n  });', '.ingest(batchJson, site.version, receivedAt as never, originOf(c.req.url) as never) as any;'],
       ['objects/visitor-object.ts', '  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {\n', '  async ingest(batchJson: string, configVersion: number, receivedAt: IngestMeta, adminBaseUrl?: string): Promise<IngestResult> {\n    const meta = { receivedAt: receivedAt as never as number, adminBaseUrl: adminBaseUrl! };\n'],
@@ -175,7 +180,7 @@ async function readLimited(`],
   },
   noHono: {
     what: 'with cutRead: the body is read before hono routes the request (what hono and the middleware cost)',
-    applied: 'measurement only',
+    applied: 'applied after cf2212b (the commit this patch applies to): POST /v1/collect goes to its handler without the router and middleware',
     edits: [['index.ts', 'export default app satisfies', "export default { async fetch(req: Request, env: any, ctx: any) { if (req.method === 'POST' && req.url.endsWith('/v1/collect')) { const t = await req.text(); JSON.parse(t); return new Response('{}'); } return app.fetch(req, env, ctx); } } as any;\nexport const unused = app satisfies"]],
   },
 };

@@ -114,12 +114,55 @@ describe('bad input gets a 4xx naming the problem, and changes nothing', () => {
   });
 });
 
+describe('routing a beacon on its first bytes', () => {
+  it('gives the same error for a bad batch whatever its key order (parsed by the object, or by the Worker)', async () => {
+    const bad = makeBatch([{ ...makeEvent(), url: 'javascript:alert(1)' }]);
+    const { site, anonymousId, ...rest } = bad;
+    const sdkOrder = await collect(JSON.stringify(bad));
+    const otherOrder = await collect(JSON.stringify({ ...rest, anonymousId, site }));
+    expectError(sdkOrder, 400, 'invalid_batch');
+    expect(otherOrder.body).toEqual(sdkOrder.body);
+    expectError(await profile('demo', anonymousId), 404, 'unknown_visitor');
+  });
+
+  it('records a valid batch in any key order, in the same object', async () => {
+    const first = makeBatch([makeEvent()]);
+    const { site, anonymousId, ...rest } = makeBatch([makeEvent()], { anonymousId: first.anonymousId });
+    expect((await collect(first)).body).toMatchObject({ accepted: 1 });
+    expect((await collect(JSON.stringify({ ...rest, anonymousId, site }))).body).toMatchObject({ accepted: 1 });
+    expect((await profile('demo', first.anonymousId)).body.eventCount).toBe(2);
+  });
+
+  it('refuses a body that names anonymousId twice, and stores nothing for either', async () => {
+    const batch = makeBatch([makeEvent()]);
+    const other = uid('dup');
+    const res = await collect(JSON.stringify(batch).replace(/}$/, `,"anonymousId":"${other}"}`));
+    expectError(res, 400, 'invalid_batch');
+    expect(res.body.error.message).toMatch(/appear once/);
+    expectError(await profile('demo', batch.anonymousId), 404, 'unknown_visitor');
+    expectError(await profile('demo', other), 404, 'unknown_visitor');
+  });
+
+  it('takes the beacon route with a query string too', async () => {
+    const res = await fetchWorker('http://localhost:8787/v1/collect?debug=1', { method: 'POST', body: JSON.stringify(makeBatch([makeEvent()])) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 1, tracked: true });
+  });
+});
+
 describe('CORS', () => {
   it('names an allowed origin on the response and exposes Retry-After', async () => {
     const res = await collect(makeBatch([makeEvent()]), { origin: 'http://localhost:8787' });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8787');
     expect(res.headers.get('access-control-expose-headers')).toContain('retry-after');
+  });
+
+  it('names the origin on error answers too, so the SDK can read them', async () => {
+    const res = await collect('{"site":"demo","anonymousId":"a1",', { origin: 'http://localhost:8787' });
+    expectError(res, 400, 'invalid_json');
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8787');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
   it('answers the preflight', async () => {

@@ -12,7 +12,7 @@ export const ADMIN = { authorization: 'Bearer dev-admin-token' };
  * file makes: 200 requests took 2.4 s, the next 200 13 s, the next 200 49 s; this path stays flat.)
  */
 export function fetchWorker(input: string, init?: RequestInit): Promise<Response> {
-  return Promise.resolve(worker.fetch(new Request(input, init), env as never, createExecutionContext()));
+  return Promise.resolve(worker.fetch(new Request(input, init) as never, env as never, createExecutionContext()));
 }
 const BASE = 'http://localhost:8787';
 

@@ -1,13 +1,23 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { VisitorObject } from '../../worker/objects/visitor-object';
+import type { BeaconMeta, VisitorObject } from '../../worker/objects/visitor-object';
 import { siteStub } from '../../worker/config/config-cache';
 import { visitorStub } from '../../worker/routes/stubs';
 import { LIMITS } from '../../worker/schema/limits';
 import { PENDING_FLUSH_ENTRIES } from '../../worker/objects/visitor-store';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
+import type { BatchInput } from '../../worker/schema/events';
 import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, profile } from './helpers';
+
+/** What the Worker sends with a beacon it routed to this batch's object (a server-side call: no Origin). */
+const beaconMeta = (batch: BatchInput): BeaconMeta => ({
+  receivedAt: Date.now(),
+  adminBaseUrl: 'http://localhost',
+  site: batch.site,
+  anonymousId: batch.anonymousId,
+  traffic: { origin: undefined, userAgent: undefined },
+});
 
 /** What the object stores, counted from its tables (timeline entries are in the state row, then in timeline rows; ids that left the timeline are in `seen`). */
 const rows = (site: string, aid: string) =>
@@ -97,7 +107,7 @@ describe('visitor Durable Object', () => {
     const resent = await runInDurableObject(stub, async (instance: VisitorObject, ctx) => {
       const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
       const fresh = new Fresh(ctx, env);
-      const meta = { receivedAt: Date.now(), adminBaseUrl: 'http://localhost' };
+      const meta = beaconMeta(beacons[0]!);
       return [await fresh.ingest(JSON.stringify(beacons[0]), 0, meta), await fresh.ingest(JSON.stringify(beacons.at(-1)), 0, meta)];
     });
     expect(resent).toMatchObject([
@@ -155,7 +165,7 @@ describe('visitor Durable Object', () => {
       // running one still holds the ids in memory, which would hide a lost dedupe window).
       const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
       const upgraded = new Fresh(ctx, env);
-      const meta = { receivedAt: Date.now(), adminBaseUrl: 'http://localhost' };
+      const meta = beaconMeta(first);
       const resend = await upgraded.ingest(JSON.stringify(first), 0, meta);
       const older = await upgraded.ingest(JSON.stringify(makeBatch([makeEvent({ id: 'left-the-timeline' })], { anonymousId: first.anonymousId })), 0, meta);
       const next = journey.pricing();

@@ -10,8 +10,11 @@ export type TrafficKind = 'human' | 'server' | 'crawler' | 'automation';
 
 const HEADLESS = /HeadlessChrome|Headless/;
 
+/** The headers that say who sent a beacon. */
+export type TrafficRequest = { origin: string | undefined; userAgent: string | undefined };
+
 export function classifyTraffic(
-  request: { origin: string | undefined; userAgent: string | undefined },
+  request: TrafficRequest,
   automatedFlag: boolean | undefined,
   allowAutomated: boolean,
 ): TrafficKind {
@@ -21,7 +24,7 @@ export function classifyTraffic(
   if (automatedFlag || headless) {
     if (!allowAutomated) return 'automation';
     // A site that allows automation (e.g. for its own end-to-end tests) still refuses real crawlers.
-    return isbot(ua.replace(HEADLESS, 'Chrome')) ? 'crawler' : 'human';
+    return isCrawler(ua.replace(HEADLESS, 'Chrome')) ? 'crawler' : 'human';
   }
   return isCrawler(ua) ? 'crawler' : 'human';
 }

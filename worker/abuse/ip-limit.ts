@@ -12,14 +12,18 @@ import { ApiError } from '../errors';
 export const IP_LIMIT_PERIOD_SECONDS = 60;
 
 export const ipRateLimit: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const ip = c.req.header('cf-connecting-ip');
-  if (ip && c.env.IP_LIMITER && c.req.method !== 'OPTIONS') {
-    const { success } = await c.env.IP_LIMITER.limit({ key: ip });
-    if (!success) {
-      throw new ApiError(429, 'rate_limited', `too many requests from this address; retry in ${IP_LIMIT_PERIOD_SECONDS} s`, undefined, {
-        'retry-after': String(IP_LIMIT_PERIOD_SECONDS),
-      });
-    }
-  }
+  if (c.req.method !== 'OPTIONS') await assertIpAllowed(c.req.raw, c.env);
   await next();
 };
+
+/** Throws a 429 when the caller's address has used its budget (the middleware's check, for a route that runs without hono). */
+export async function assertIpAllowed(request: Request, env: Env) {
+  const ip = request.headers.get('cf-connecting-ip');
+  if (!ip || !env.IP_LIMITER) return;
+  const { success } = await env.IP_LIMITER.limit({ key: ip });
+  if (!success) {
+    throw new ApiError(429, 'rate_limited', `too many requests from this address; retry in ${IP_LIMIT_PERIOD_SECONDS} s`, undefined, {
+      'retry-after': String(IP_LIMIT_PERIOD_SECONDS),
+    });
+  }
+}

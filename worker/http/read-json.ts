@@ -15,19 +15,30 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
 
 /** As readJsonBody, with the text it parsed (a caller may forward it instead of serializing the value again). */
 export async function readJsonText(c: Context, maxBytes: number): Promise<{ text: string; value: unknown }> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const text = await readBodyText(c.req.raw, maxBytes);
+  return { text, value: parseJson(text) };
+}
+
+/** The body as text, with readJsonBody's checks (type, size, encoding, not empty), without parsing it. */
+export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type && !ACCEPTED_TYPES.includes(type)) {
     throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json or text/plain, got "${type}"`);
   }
-  const declared = Number(c.req.header('content-length') ?? NaN);
+  const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   // A declared length is enforced by the runtime, so the body can be read in one piece.
-  const bytes = Number.isFinite(declared) ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, maxBytes);
+  const bytes = Number.isFinite(declared) ? new Uint8Array(await req.arrayBuffer()) : await readLimited(req, maxBytes);
   if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
   const text = decodeUtf8(bytes);
   if (text.trim() === '') throw new ApiError(400, 'empty_body', 'the request body is empty; send a JSON document');
+  return text;
+}
+
+/** JSON.parse, or a 400 naming where the text stops being JSON. */
+export function parseJson(text: string): unknown {
   try {
-    return { text, value: JSON.parse(text) };
+    return JSON.parse(text);
   } catch (e) {
     throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(e as Error).message}`);
   }

@@ -3,12 +3,13 @@
  * locks and no lost updates. It loads and saves; the logic lives in pure modules.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { classifyTraffic, type TrafficRequest } from '../abuse/bots';
 import { take, type Bucket } from '../abuse/token-bucket';
 import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/labels';
 import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '../config/config-cache';
 import { isDev, type Env } from '../env';
+import { readRoutedBatch, type BatchError, type BatchRoute } from '../http/batch-body';
 import type { SiteConfig, Stage } from '../schema/config';
-import type { Batch } from '../schema/events';
 import type { CollectResponse } from '../schema/responses';
 import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
@@ -24,10 +25,15 @@ import { OutboxStore } from './outbox-store';
 import { existingTables, VisitorStore } from './visitor-store';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
+/** What the Worker knows of a beacon it has not parsed: the object it was routed to, and who sent it. */
+export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest };
 export type IngestResult =
   /** `response`: the beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
   | { response: string; accepted: number; duplicates: number; transitions: number }
-  | { retryAfterMs: number };
+  | { retryAfterMs: number }
+  /** Not recorded: the batch is invalid, or flagged as automation the site does not allow. */
+  | { error: BatchError }
+  | { bot: 'crawler' | 'automation' };
 
 /** Test seams: throw at the two moments a crash matters. Never set outside tests. */
 export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void };
@@ -56,14 +62,19 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /**
-   * Applies a validated batch (as JSON) exactly once per event id, in one storage transaction.
-   * The caller sends the config version it validated against rather than the config, which
-   * would otherwise be copied into every beacon's call.
+   * Validates a beacon's body (the only parse it gets) and applies its batch exactly once per
+   * event id, in one storage transaction. The caller sends the config version it checked the
+   * site against rather than the config, which would otherwise be copied into every beacon's call.
    */
-  async ingest(batchJson: string, configVersion: number, meta: IngestMeta): Promise<IngestResult> {
-    // Validated by the Worker (BatchSchema) before it reached this object.
-    const batch = JSON.parse(batchJson) as Batch;
+  async ingest(body: string, configVersion: number, meta: BeaconMeta): Promise<IngestResult> {
+    const read = readRoutedBatch(body, meta);
+    if ('error' in read) return read;
+    const { batch } = read;
     const config = this.configIfCurrent(configVersion) ?? (await this.configAt(batch.site, configVersion));
+    if (batch.context?.automated) {
+      const kind = classifyTraffic(meta.traffic, true, config.bots.allowAutomated);
+      if (kind === 'crawler' || kind === 'automation') return { bot: kind };
+    }
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
     this.bucket = limit.bucket;

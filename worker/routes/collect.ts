@@ -1,61 +1,82 @@
-/** POST /v1/collect: a batch of events in, the visitor's stage and CTA decision out. */
+/**
+ * POST /v1/collect: a batch of events in, the visitor's stage and CTA decision out. It is the
+ * one hot route, so the Worker's entry calls `handleCollect` without hono's router and middleware
+ * (the same CORS and per-IP checks run here); hono answers its preflight.
+ */
 import { Hono } from 'hono';
 import { countBot } from '../abuse/bot-counter';
 import { classifyTraffic } from '../abuse/bots';
-import { ipRateLimit } from '../abuse/ip-limit';
+import { assertIpAllowed } from '../abuse/ip-limit';
 import { loadSiteConfig, type LoadedConfig } from '../config/config-cache';
 import { decide } from '../decisions/decide';
 import type { Env } from '../env';
-import { ApiError } from '../errors';
-import { parseWith, readJsonText } from '../http/read-json';
+import { ApiError, errorResponseWith } from '../errors';
+import { parseBatchText, routeOf } from '../http/batch-body';
+import { readBodyText } from '../http/read-json';
 import { assertOriginAllowed, corsJsonHeaders, publicCors } from '../middleware/public-cors';
 import { LIMITS } from '../schema/limits';
 import type { CollectResponse } from '../schema/responses';
-import { BatchSchema, type Batch } from '../schema/events';
-import { parseBatchFast } from '../schema/fast-batch';
 import { newVisitorState } from '../visitor/apply-batch';
 import { visitorStub } from './stubs';
 
+export const COLLECT_PATH = '/v1/collect';
+
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
-collectRoutes.use('/v1/collect', publicCors, ipRateLimit);
+collectRoutes.use(COLLECT_PATH, publicCors);
+collectRoutes.post(COLLECT_PATH, (c) => handleCollect(c.req.raw, c.env, c.executionCtx));
 
-collectRoutes.post('/v1/collect', async (c) => {
-  const body = await readJsonText(c, LIMITS.maxBodyBytes);
-  // The SDK's usual beacons take the hand-written path; anything else (and every error message) is BatchSchema's.
-  const fast = parseBatchFast(body.value);
-  const batch = fast ?? parseWith(BatchSchema, body.value, 'invalid_batch', 'invalid batch');
-  const site = await requireSite(c.env, batch.site);
-  assertOriginAllowed(c.req.header('origin'), batch.site, site.config);
+/** The beacon route, errors included (the JSON error shape, with CORS headers so the SDK can read them). */
+export async function handleCollect(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const origin = request.headers.get('origin') ?? undefined;
+  try {
+    await assertIpAllowed(request, env);
+    return await collect(request, env, ctx, origin);
+  } catch (e) {
+    return errorResponseWith(e, corsJsonHeaders(origin));
+  }
+}
+
+async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined): Promise<Response> {
+  const text = await readBodyText(request, LIMITS.maxBodyBytes);
+  // A body the SDK wrote is routed on its first bytes and parsed only by the visitor object; any other is parsed here first.
+  const route = routeOf(text) ?? parseBatchText(text);
+  const site = await requireSite(env, route.site);
+  assertOriginAllowed(origin, route.site, site.config);
   const receivedAt = Date.now();
+  const answer = (body: CollectResponse & { bot?: string }) => new Response(JSON.stringify(body), { headers: corsJsonHeaders(origin) });
 
   const { honorGpc, honorDnt } = site.config.privacy;
-  if ((honorGpc && c.req.header('sec-gpc') === '1') || (honorDnt && c.req.header('dnt') === '1')) {
-    // Global Privacy Control / Do Not Track: nothing is stored; the page still gets the anonymous decision.
-    return c.json(untracked(batch, site, receivedAt, {}));
+  const headers = request.headers;
+  if ((honorGpc && headers.get('sec-gpc') === '1') || (honorDnt && headers.get('dnt') === '1')) {
+    // Global Privacy Control / Do Not Track: nothing is stored; the page still gets the anonymous decision (for a valid batch).
+    parseBatchText(text);
+    return answer(untracked(route.site, route.anonymousId, site, receivedAt, {}));
   }
-  const request = { origin: c.req.header('origin'), userAgent: c.req.header('user-agent') };
-  const traffic = classifyTraffic(request, batch.context?.automated, site.config.bots.allowAutomated);
-  if (traffic === 'crawler' || traffic === 'automation') {
-    const flush = countBot(c.env, batch.site, receivedAt);
-    if (flush) c.executionCtx.waitUntil(flush);
-    return c.json(untracked(batch, site, receivedAt, { bot: traffic }));
+  const traffic = { origin, userAgent: headers.get('user-agent') ?? undefined };
+  // The user agent is judged here; a batch flagged `context.automated` is judged by the object, which parses it.
+  const kind = classifyTraffic(traffic, false, site.config.bots.allowAutomated);
+  if (kind === 'crawler' || kind === 'automation') {
+    parseBatchText(text);
+    return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, kind));
   }
 
-  // As one JSON string: cheaper across the RPC than a structured clone of every event object. A batch
-  // the fast path handed back unchanged is its body's text already (no second serialization).
-  const batchJson = fast === body.value ? body.text : JSON.stringify(batch);
-  const result = await visitorStub(c.env, batch.site, batch.anonymousId).ingest(batchJson, site.version, {
+  const result = await visitorStub(env, route.site, route.anonymousId).ingest(text, site.version, {
     receivedAt,
-    adminBaseUrl: originOf(c.req.url),
+    adminBaseUrl: originOf(request.url),
+    site: route.site,
+    anonymousId: route.anonymousId,
+    traffic,
   });
+  if ('error' in result) throw new ApiError(result.error.status, result.error.code, result.error.message, result.error.issues);
+  if ('bot' in result) return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, result.bot));
   if ('retryAfterMs' in result) {
     const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
     throw new ApiError(429, 'rate_limited', `this visitor sends too many beacons; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
   }
   // The object sends the answer serialized (a CollectResponse): one string across the RPC, used as the body.
-  return new Response(result.response, { headers: corsJsonHeaders(request.origin) });
-});
+  return new Response(result.response, { headers: corsJsonHeaders(origin) });
+}
 
 /** "https://host:port" of an absolute request URL, without parsing all of it. */
 function originOf(url: string): string {
@@ -63,10 +84,25 @@ function originOf(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
+/** Whether an absolute request URL's path is `path` (any query), without parsing all of it. */
+export function hasPath(url: string, path: string): boolean {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1 || !url.startsWith(path, start)) return false;
+  const next = url[start + path.length];
+  return next === undefined || next === '?' || next === '#';
+}
+
+/** A bot's beacon: counted for the funnel, not recorded. */
+function notRecorded(env: Env, ctx: ExecutionContext, siteKey: string, anonymousId: string, site: LoadedConfig, now: number, bot: string) {
+  const flush = countBot(env, siteKey, now);
+  if (flush) ctx.waitUntil(flush);
+  return untracked(siteKey, anonymousId, site, now, { bot });
+}
+
 /** The answer for a beacon that is not recorded: the anonymous decision, so the page still renders. */
-function untracked(batch: Batch, site: LoadedConfig, now: number, extra: { bot?: string }) {
-  const anon = newVisitorState(batch.site, batch.anonymousId, now);
-  const decision = decide({ anonymousId: batch.anonymousId, stage: 'anonymous', score: 0, aggregates: anon.aggregates }, site.config, now);
+function untracked(siteKey: string, anonymousId: string, site: LoadedConfig, now: number, extra: { bot?: string }) {
+  const anon = newVisitorState(siteKey, anonymousId, now);
+  const decision = decide({ anonymousId, stage: 'anonymous', score: 0, aggregates: anon.aggregates }, site.config, now);
   return { ...decision, accepted: 0, duplicates: 0, tracked: false, ...extra } satisfies CollectResponse & { bot?: string };
 }
 
@@ -75,4 +111,3 @@ export async function requireSite(env: Env, site: string) {
   if (!loaded) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
   return loaded;
 }
-
