@@ -10,7 +10,7 @@
  *   node bench/cpu.mjs --trials        this session's commits, and the trials in bench/lib/patches.mjs against
  *                                      worker/ as it is, in one run; writes bench/cpu-trials.json (BENCHMARKS.md
  *                                      quotes it; about 10 minutes)
- *   node bench/cpu.mjs --variants=current,HEAD~1,current+noStore [--rounds=30] [--events=1,20]
+ *   node bench/cpu.mjs --variants=current,HEAD~1,current+noStore [--rounds=30] [--events=1,20] [--scale=3 (longer windows)]
  *
  * A variant is `current` (worker/ as it is) or a git ref, with `+patch` names from
  * bench/lib/patches.mjs applied to the copy. `#2`, `#3`... run more copies of a variant, each in its
@@ -66,10 +66,10 @@ export const TRIALS = [
 const variantName = (spec) => spec.replace(/[^\w+#-]/g, '_').replace('#', '_copy');
 
 /**
- * @param {{ variants: string[], events?: number[], rounds?: number, log?: (s: string) => void }} opts
+ * @param {{ variants: string[], events?: number[], rounds?: number, scale?: number, log?: (s: string) => void }} opts
  * @returns {Promise<{ rounds: number, cells: { events: number, baselineMs: number, variants: { spec: string, ms: number, ratio: number, ratios: number[] }[] }[] }>}
  */
-export async function pairedCpu({ variants, events = [1, 20], rounds = 20, log = () => {} }) {
+export async function pairedCpu({ variants, events = [1, 20], rounds = 20, scale = 1, log = () => {} }) {
   const root = mkdtempSync(join(tmpdir(), 'leadedge-cpu-'));
   const targets = [];
   try {
@@ -96,7 +96,7 @@ export async function pairedCpu({ variants, events = [1, 20], rounds = 20, log =
       await closedLoop({ concurrency: CONCURRENCY, count: VISITORS, maxMs: 10_000, send: send(t, n) });
       const clock = () => t.runtime.cpuPreciseMs() ?? t.runtime.cpuMs();
       const before = clock();
-      const r = await closedLoop({ concurrency: CONCURRENCY, count: PER_ROUND[n] ?? 400, maxMs: 20_000, send: send(t, n) });
+      const r = await closedLoop({ concurrency: CONCURRENCY, count: Math.round((PER_ROUND[n] ?? 400) * scale), maxMs: 60_000, send: send(t, n) });
       if (r.errors) throw new Error(`cpu ${t.spec}, ${n} event(s): ${r.errors} errors, first: ${r.firstError}`);
       return (clock() - before) / r.completed;
     };
@@ -192,7 +192,7 @@ async function main() {
     return;
   }
   if (args.variants) {
-    const { cells } = await pairedCpu({ variants: String(args.variants).split(','), events, rounds, log });
+    const { cells } = await pairedCpu({ variants: String(args.variants).split(','), events, rounds, scale: Number(args.scale ?? 1), log });
     for (const c of cells) {
       console.log(`${c.events} event(s): baseline ${c.baselineMs.toFixed(3)} ms`);
       for (const v of c.variants) console.log(`  ${v.spec.padEnd(30)} ${v.ratio.toFixed(3)}x (${(v.ratio * c.baselineMs).toFixed(3)} ms)`);

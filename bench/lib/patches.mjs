@@ -132,6 +132,11 @@ async function readLimited(`],
     applied: 'measurement only',
     edits: [],
   },
+  textRead: {
+    what: 'the body read with Request.text() (lossy: invalid UTF-8 becomes U+FFFD) instead of arrayBuffer() and a fatal TextDecoder',
+    applied: 'measurement only',
+    edits: [['http/read-json.ts', '  const bytes = Number.isFinite(declared) ? new Uint8Array(await req.arrayBuffer()) : await readLimited(req, maxBytes);\n  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);\n  const text = decodeUtf8(bytes);\n', '  const text = await req.text();\n']],
+  },
   // Trials (`node bench/cpu.mjs --trials`): what would moving or removing one piece save?
   noStore: {
     what: 'the commit plans and serializes everything but runs no SQL statement (what storing costs)',

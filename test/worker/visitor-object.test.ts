@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { BeaconMeta, VisitorObject } from '../../worker/objects/visitor-object';
+import type { BeaconMeta, IngestResult, VisitorObject } from '../../worker/objects/visitor-object';
 import { siteStub } from '../../worker/config/config-cache';
 import { visitorStub } from '../../worker/routes/stubs';
 import { LIMITS } from '../../worker/schema/limits';
@@ -18,6 +18,8 @@ const beaconMeta = (batch: BatchInput): BeaconMeta => ({
   anonymousId: batch.anonymousId,
   traffic: { origin: undefined, userAgent: undefined },
 });
+/** The beacon's answer, from what ingest returned (a recorded beacon's answer comes serialized). */
+const answerOf = (result: IngestResult) => (typeof result === 'string' ? JSON.parse(result) : result);
 
 /** What the object stores, counted from its tables (timeline entries are in the state row, then in timeline rows; ids that left the timeline are in `seen`). */
 const rows = (site: string, aid: string) =>
@@ -108,7 +110,7 @@ describe('visitor Durable Object', () => {
       const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
       const fresh = new Fresh(ctx, env);
       const meta = beaconMeta(beacons[0]!);
-      return [await fresh.ingest(JSON.stringify(beacons[0]), 0, meta), await fresh.ingest(JSON.stringify(beacons.at(-1)), 0, meta)];
+      return [answerOf(await fresh.ingest(JSON.stringify(beacons[0]), 0, meta)), answerOf(await fresh.ingest(JSON.stringify(beacons.at(-1)), 0, meta))];
     });
     expect(resent).toMatchObject([
       { accepted: 0, duplicates: 1 },
@@ -166,10 +168,10 @@ describe('visitor Durable Object', () => {
       const Fresh = instance.constructor as new (ctx: DurableObjectState, env: unknown) => VisitorObject;
       const upgraded = new Fresh(ctx, env);
       const meta = beaconMeta(first);
-      const resend = await upgraded.ingest(JSON.stringify(first), 0, meta);
-      const older = await upgraded.ingest(JSON.stringify(makeBatch([makeEvent({ id: 'left-the-timeline' })], { anonymousId: first.anonymousId })), 0, meta);
+      const resend = answerOf(await upgraded.ingest(JSON.stringify(first), 0, meta));
+      const older = answerOf(await upgraded.ingest(JSON.stringify(makeBatch([makeEvent({ id: 'left-the-timeline' })], { anonymousId: first.anonymousId })), 0, meta));
       const next = journey.pricing();
-      const added = await upgraded.ingest(JSON.stringify(makeBatch([next], { anonymousId: first.anonymousId })), 0, meta);
+      const added = answerOf(await upgraded.ingest(JSON.stringify(makeBatch([next], { anonymousId: first.anonymousId })), 0, meta));
       return {
         ddl: Object.fromEntries(sql.exec<{ name: string; sql: string | null }>('SELECT name, sql FROM sqlite_master').toArray().map((r) => [r.name, r.sql ?? ''])),
         resend,

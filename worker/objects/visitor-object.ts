@@ -28,8 +28,8 @@ export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 /** What the Worker knows of a beacon it has not parsed: the object it was routed to, and who sent it. */
 export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest };
 export type IngestResult =
-  /** `response`: the beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
-  | { response: string; accepted: number; duplicates: number; transitions: number }
+  /** The beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
+  | string
   | { retryAfterMs: number }
   /** Not recorded: the batch is invalid, or flagged as automation the site does not allow. */
   | { error: BatchError }
@@ -82,7 +82,7 @@ export class VisitorObject extends DurableObject<Env> {
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     const seen = this.store.seenIds(batch.events.map((e) => e.id));
     const fresh = batch.events.filter((e) => !seen.has(e.id));
-    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, seen.size, 0);
+    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, seen.size);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
       isNewVisitor: this.state === null,
@@ -90,12 +90,12 @@ export class VisitorObject extends DurableObject<Env> {
       transitions: outcome.transitions,
       demoRequests: outcome.demoRequests,
     });
-    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, seen.size, outcome.transitions.length);
+    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, seen.size);
   }
 
-  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number, transitions: number): IngestResult {
+  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number): string {
     const response: CollectResponse = { ...this.decision(state, config, now), accepted, duplicates, tracked: true };
-    return { response: JSON.stringify(response), accepted, duplicates, transitions };
+    return JSON.stringify(response);
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */

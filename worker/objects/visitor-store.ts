@@ -188,9 +188,9 @@ export class VisitorStore {
    */
   private appendRow(w: Window, entries: Pending) {
     const { ids } = entries;
-    const { seq } = this.sql
-      .exec<{ seq: number }>('INSERT INTO timeline (n, oldest, newest, json) VALUES (?, ?, ?, ?) RETURNING seq', ids.length, entries.oldest, entries.newest, entries.json)
-      .one();
+    // Memory holds every timeline row, so the next seq is known (no RETURNING to read back).
+    const seq = (w.timeline.at(-1)?.seq ?? 0) + 1;
+    this.sql.exec('INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (?, ?, ?, ?, ?)', seq, ids.length, entries.oldest, entries.newest, entries.json);
     w.timeline.push({ seq, n: ids.length, ids });
     w.timelineTotal += ids.length;
 

@@ -68,14 +68,12 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
     anonymousId: route.anonymousId,
     traffic,
   });
+  // The object sends the answer serialized (a CollectResponse): one string across the RPC, used as the body.
+  if (typeof result === 'string') return new Response(result, { headers: corsJsonHeaders(origin) });
   if ('error' in result) throw new ApiError(result.error.status, result.error.code, result.error.message, result.error.issues);
   if ('bot' in result) return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, result.bot));
-  if ('retryAfterMs' in result) {
-    const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-    throw new ApiError(429, 'rate_limited', `this visitor sends too many beacons; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
-  }
-  // The object sends the answer serialized (a CollectResponse): one string across the RPC, used as the body.
-  return new Response(result.response, { headers: corsJsonHeaders(origin) });
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  throw new ApiError(429, 'rate_limited', `this visitor sends too many beacons; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
 }
 
 /** "https://host:port" of an absolute request URL, without parsing all of it. */
