@@ -8,7 +8,7 @@
  *
  *   node bench/cpu.mjs                 where the CPU goes, by stage (a section of `npm run bench`)
  *   node bench/cpu.mjs --trials        this session's commits, and the trials in bench/lib/patches.mjs against
- *                                      worker/ as it is, in one run; writes bench/cpu-trials.json (BENCHMARKS.md
+ *                                      the commit they are written for (TRIALS_BASE), in one run; writes bench/cpu-trials.json (BENCHMARKS.md
  *                                      quotes it; about 10 minutes)
  *   node bench/cpu.mjs --variants=current,HEAD~1,current+noStore [--rounds=30] [--events=1,20] [--scale=3 (longer windows)]
  *
@@ -44,14 +44,16 @@ export const STAGES = [
   ['decide and answer', null, 'the CTA decision and the serialized answer'],
 ];
 
-/** This issue's steps since the last session's end, measured again side by side by --trials. */
+/** This issue's steps in this session, measured again side by side by --trials. */
 export const STEPS = [
-  ['3b20e30', 'the start of this session (two rows per beacon: the state row and a timeline row)'],
-  ['8bce0eb', 'the newest timeline entries wait in the state row; a one-event beacon writes one row and no transaction'],
-  ['0f85f78', "the body's own text goes to the object (no second serialization); the answer comes back serialized; isbot memoized"],
-  ['d137796', 'the fold without object spreads or structuredClone, rules indexed by type and compiled, fit remembered per traits'],
-  ['current', 'as it is (planned once, nothing built for outbox rows that cannot exist)'],
+  ['cf2212b', 'the start of this session (the Worker parses and validates the batch, the object parses it again)'],
+  ['423fd3d', 'parsed once, by the object (the Worker routes on the body\'s first bytes); the beacon route without hono'],
+  ['238c35c', 'plain http(s) URLs checked by a regular expression instead of new URL(); the answer crosses the RPC as a bare string'],
+  ['current', 'as it is (a flush writes its timeline row and the state row in one statement, through a trigger)'],
 ];
+
+/** The commit the trial patches are written against: each trial and its reference run on a copy of it. */
+export const TRIALS_BASE = 'cf2212b';
 
 /** Trials for --trials, each read against a reference variant. */
 export const TRIALS = [
@@ -162,8 +164,9 @@ async function main() {
   const rounds = Number(args.rounds ?? (args.trials ? 24 : 12));
   const events = args.events ? String(args.events).split(',').map(Number) : [1, 20];
   if (args.trials) {
-    const references = [...new Set(TRIALS.map(([, against]) => against))].filter((r) => r !== 'current').map((r) => `current+${r}`);
-    const variants = [...STEPS.map(([ref]) => ref), ...references, ...TRIALS.map(([name]) => `current+${name}`)];
+    const on = (patch) => (patch === 'current' ? TRIALS_BASE : `${TRIALS_BASE}+${patch}`);
+    const references = [...new Set(TRIALS.map(([, against]) => on(against)))].filter((r) => !STEPS.some(([ref]) => ref === r));
+    const variants = [...STEPS.map(([ref]) => ref), ...references, ...TRIALS.map(([name]) => on(name))];
     const at = new Date().toISOString();
     const loadBefore = loadAverage();
     const { cells } = await pairedCpu({ variants, events, rounds, log });
@@ -176,13 +179,13 @@ async function main() {
       rounds,
       steps: STEPS.map(([ref, what]) => ({ ref, what, cells: cells.map((c) => ({ events: c.events, ratio: ratioOf(c, ref), ms: ratioOf(c, ref) * c.baselineMs })) })),
       trials: TRIALS.map(([name, against]) => {
-        const reference = against === 'current' ? 'current' : `current+${against}`;
+        const reference = on(against);
         return {
           name,
           against,
           what: PATCHES[name].what,
           applied: PATCHES[name].applied,
-          cells: cells.map((c) => ({ events: c.events, ratio: ratioOf(c, `current+${name}`), reference: ratioOf(c, reference), deltaMs: (ratioOf(c, `current+${name}`) - ratioOf(c, reference)) * c.baselineMs })),
+          cells: cells.map((c) => ({ events: c.events, ratio: ratioOf(c, on(name)), reference: ratioOf(c, reference), deltaMs: (ratioOf(c, on(name)) - ratioOf(c, reference)) * c.baselineMs })),
         };
       }),
     };

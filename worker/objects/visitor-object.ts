@@ -138,10 +138,11 @@ export class VisitorObject extends DurableObject<Env> {
       recentTimeline: (limit) => this.store.timeline(limit),
       newId: () => crypto.randomUUID(),
     });
-    // Most beacons write the state row alone: one statement is atomic by itself, and a transaction around it costs more CPU than the write.
+    // Most beacons are one statement (the state row, or it and a timeline row through a trigger): atomic by itself, and a
+    // transaction around it costs more CPU than the write.
     const save = this.store.plan(change.timeline);
     try {
-      if (!save.flush && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
+      if (save.oneStatement && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
       else {
         this.ctx.storage.transactionSync(() => {
           this.store.save(planned.state, save);

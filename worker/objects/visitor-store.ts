@@ -6,7 +6,7 @@
  * (a statement costs more CPU than the JSON it carries), so a typical beacon writes one row: its
  * state row, which also holds the newest timeline entries (`pending`). Once those reach
  * PENDING_FLUSH_ENTRIES entries or PENDING_FLUSH_CHARS characters they move, with the beacon's
- * own, to one timeline row. The entries carry their event ids, so the timeline is also the newest
+ * own, to one timeline row, written with the state row in one statement (`flush_write`). The entries carry their event ids, so the timeline is also the newest
  * part of the dedupe window; the ids of rows the timeline drops (in bulk, once it holds twice its
  * cap) move to `seen` in one row. Dedupe lookups use the ids held in memory, read from the three
  * places once per object start.
@@ -26,6 +26,20 @@ const TABLES: Record<string, string> = {
   timeline: `CREATE TABLE timeline (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, oldest INTEGER NOT NULL, newest INTEGER NOT NULL, json TEXT NOT NULL)`,
   transitions: `CREATE TABLE transitions (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)`,
 };
+/**
+ * A flush as one statement: inserting into this view writes the timeline row and the state row
+ * together (its trigger runs both inserts), and one statement is atomic by itself, so the
+ * usual flush needs no transaction around it. Dropped before a migration (they name the tables)
+ * and created again after.
+ */
+const FLUSH_WRITE: Record<string, string> = {
+  flush_write: `CREATE VIEW flush_write AS SELECT NULL AS state, NULL AS seq, NULL AS n, NULL AS oldest, NULL AS newest, NULL AS entries`,
+  flush_write_rows: `CREATE TRIGGER flush_write_rows INSTEAD OF INSERT ON flush_write BEGIN
+    INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (NEW.seq, NEW.n, NEW.oldest, NEW.newest, NEW.entries);
+    INSERT INTO state (k, json, pending) VALUES (1, NEW.state, '[]') ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending;
+  END`,
+};
+
 /** Event ids no longer in the timeline (a JSON array per row); created when the first ones leave it. */
 const SEEN_TABLE = `CREATE TABLE seen (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, ids TEXT NOT NULL)`;
 
@@ -53,9 +67,9 @@ const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; create: s
   state: { outdated: (ddl) => !/\bpending TEXT\b/i.test(ddl), create: TABLES.state!, copy: 'INSERT INTO state (k, json) SELECT k, json FROM old' },
 };
 
-/** Table name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
+/** Table (and view and trigger) name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
 export function existingTables(sql: SqlStorage): Map<string, string> {
-  const rows = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table'").toArray();
+  const rows = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')").toArray();
   return new Map(rows.map((r) => [r.name, r.sql]));
 }
 
@@ -66,7 +80,7 @@ type Window = { timeline: IdRow[]; timelineTotal: number; seen: IdRow[]; seenTot
 /** The entries held in the state row: their JSON as stored (appended to without parsing it again) and what the window needs. */
 type Pending = { json: string; ids: string[]; oldest: number; newest: number };
 /** What `save` writes, decided once (`plan`): the pending entries after this beacon, and whether they move to a timeline row. */
-export type SavePlan = { entries: TimelineEntry[]; next: Pending; flush: boolean };
+export type SavePlan = { entries: TimelineEntry[]; next: Pending; flush: boolean; oneStatement: boolean };
 const NO_PENDING: Pending = { json: '[]', ids: [], oldest: Infinity, newest: -Infinity };
 
 function pendingFrom(json: string): Pending {
@@ -126,8 +140,13 @@ export class VisitorStore {
     this.hasSeenTable = existing.has('seen');
     const missing = Object.keys(TABLES).filter((name) => !existing.has(name));
     const outdated = Object.keys(MIGRATIONS).filter((name) => existing.has(name) && MIGRATIONS[name]!.outdated(existing.get(name)!));
-    if (missing.length === 0 && outdated.length === 0) return;
+    const flushWriteMissing = Object.keys(FLUSH_WRITE).some((name) => !existing.has(name));
+    if (missing.length === 0 && outdated.length === 0 && !flushWriteMissing) return;
     transact(() => {
+      if (outdated.length > 0) {
+        sql.exec('DROP TRIGGER IF EXISTS flush_write_rows');
+        sql.exec('DROP VIEW IF EXISTS flush_write');
+      }
       for (const name of missing) sql.exec(TABLES[name]!);
       for (const name of outdated) {
         sql.exec(`ALTER TABLE ${name} RENAME TO old`);
@@ -135,6 +154,7 @@ export class VisitorStore {
         sql.exec(MIGRATIONS[name]!.copy);
         sql.exec('DROP TABLE old');
       }
+      for (const [name, ddl] of Object.entries(FLUSH_WRITE)) if (outdated.length > 0 || !existing.has(name)) sql.exec(ddl);
     });
   }
 
@@ -145,12 +165,23 @@ export class VisitorStore {
   }
 
   /**
-   * Where a beacon's entries go: without `flush`, the state row alone takes them (one statement:
-   * atomic without a transaction). Pass the plan to `save`.
+   * Where a beacon's entries go, and whether `save` is one statement (atomic by itself): without
+   * `flush` the state row alone takes them; with it, a timeline row too, in one statement unless
+   * the windows must also be cut back. Pass the plan to `save`.
    */
   plan(entries: TimelineEntry[]): SavePlan {
     const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
-    return { entries, next, flush: this.mustFlush(next) };
+    const flush = this.mustFlush(next);
+    return { entries, next, flush, oneStatement: !flush || !this.trimDue(next.ids.length) };
+  }
+
+  /** Whether adding a timeline row of `n` entries would cut the timeline or `seen` back (errs towards yes). */
+  private trimDue(n: number): boolean {
+    const w = this.load();
+    const total = w.timelineTotal + n;
+    if (total >= 2 * LIMITS.timelineCap) return true;
+    const oldestSeen = w.seen[0];
+    return oldestSeen !== undefined && total + w.seenTotal - oldestSeen.n >= LIMITS.dedupeWindow;
   }
 
   private mustFlush(p: Pending): boolean {
@@ -162,16 +193,32 @@ export class VisitorStore {
    * which also remembers their event ids. Memory changes only after the statements ran; a
    * rolled-back transaction around them must be followed by `forgetCached()`.
    */
-  save(state: VisitorState, { entries, next, flush }: SavePlan) {
+  save(state: VisitorState, { entries, next, flush, oneStatement }: SavePlan) {
     const w = this.load();
-    this.sql.exec(
-      'INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',
-      JSON.stringify(state),
-      flush ? '[]' : next.json,
-    );
-    if (flush) this.appendRow(w, next);
+    if (flush && oneStatement) {
+      const seq = this.nextTimelineSeq(w);
+      this.sql.exec('INSERT INTO flush_write (state, seq, n, oldest, newest, entries) VALUES (?, ?, ?, ?, ?, ?)', JSON.stringify(state), seq, next.ids.length, next.oldest, next.newest, next.json);
+      this.noteTimelineRow(w, seq, next.ids);
+    } else {
+      this.sql.exec(
+        'INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending',
+        JSON.stringify(state),
+        flush ? '[]' : next.json,
+      );
+      if (flush) this.appendRow(w, next);
+    }
     this.pending = flush ? NO_PENDING : next;
     for (const e of entries) w.ids.add(e.id);
+  }
+
+  /** Memory holds every timeline row, so the next seq is known (no RETURNING to read back). */
+  private nextTimelineSeq(w: Window): number {
+    return (w.timeline.at(-1)?.seq ?? 0) + 1;
+  }
+
+  private noteTimelineRow(w: Window, seq: number, ids: string[]) {
+    w.timeline.push({ seq, n: ids.length, ids });
+    w.timelineTotal += ids.length;
   }
 
   /** Which of these event ids were applied before (within the dedupe window). */
@@ -188,11 +235,9 @@ export class VisitorStore {
    */
   private appendRow(w: Window, entries: Pending) {
     const { ids } = entries;
-    // Memory holds every timeline row, so the next seq is known (no RETURNING to read back).
-    const seq = (w.timeline.at(-1)?.seq ?? 0) + 1;
+    const seq = this.nextTimelineSeq(w);
     this.sql.exec('INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (?, ?, ?, ?, ?)', seq, ids.length, entries.oldest, entries.newest, entries.json);
-    w.timeline.push({ seq, n: ids.length, ids });
-    w.timelineTotal += ids.length;
+    this.noteTimelineRow(w, seq, ids);
 
     if (w.timelineTotal >= 2 * LIMITS.timelineCap) {
       const { dropped, total } = dropOldest(w.timeline, w.timelineTotal, LIMITS.timelineCap, 1);
