@@ -9,16 +9,17 @@ import { editCopy, patchedCopy } from './patches.mjs';
 
 /** [segment, what it covers, file, the code the mark goes before]: in the order a beacon meets them. */
 const MARKS = [
-  ['read', 'read the body and JSON.parse it', 'routes/collect.ts', '  // The SDK\'s usual beacons take the hand-written path'],
-  ['validate', 'validate (the fast parser, or BatchSchema)', 'routes/collect.ts', '  const site = await requireSite('],
-  ['route checks', 'site config (isolate cache), origin, privacy headers, bot check', 'routes/collect.ts', '  // As one JSON string: cheaper across the RPC'],
-  ['RPC in', 'serialize the batch and deliver the call to the visitor object', 'objects/visitor-object.ts', '    // Validated by the Worker (BatchSchema) before it reached this object.'],
-  ['parse, config, budget', 'parse the JSON batch, check the config version, take from the token bucket', 'objects/visitor-object.ts', '    const seen = this.store.seenIds('],
+  ['read', 'read the body', 'routes/collect.ts', '  // A body the SDK wrote is routed on its first bytes'],
+  ['route', "site and visitor off the body's first bytes (a body the SDK did not write is parsed and validated here too)", 'routes/collect.ts', '  const site = await requireSite('],
+  ['route checks', 'site config (isolate cache), origin, privacy headers, user agent', 'routes/collect.ts', '  const result = await visitorStub('],
+  ['RPC in', 'deliver the call and the body text to the visitor object', 'objects/visitor-object.ts', '    const read = readRoutedBatch(body, meta);'],
+  ['parse and validate', "the batch's one JSON.parse, and the fast parser (or BatchSchema)", 'objects/visitor-object.ts', "    if ('error' in read) return read;"],
+  ['config, budget', 'check the config version and the automation flag, take from the token bucket', 'objects/visitor-object.ts', '    const seen = this.store.seenIds('],
   ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
   ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
-  ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    // Most beacons write the state row alone'],
-  ['commit', 'the SQLite write: the state row with the newest timeline entries; a transaction when a timeline row, trims, transitions or outbox rows come along', 'objects/visitor-object.ts', '    this.state = planned.state;'],
-  ['decide, RPC out', 'the CTA decision, and the result back to the Worker once the output gate lets it go', 'routes/collect.ts', "  if ('retryAfterMs' in result) {"],
+  ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    // Most beacons are one statement'],
+  ['commit', 'the SQLite write: the state row with the newest timeline entries, and at a flush a timeline row with it through a trigger; a transaction when trims, transitions or outbox rows come along', 'objects/visitor-object.ts', '    this.state = planned.state;'],
+  ['decide, RPC out', 'the CTA decision, and the answer back to the Worker once the output gate lets it go', 'routes/collect.ts', '  // The object sends the answer serialized'],
 ];
 export const SEGMENTS = MARKS.map(([name, what]) => [name, what]);
 
@@ -31,7 +32,7 @@ export function markedCopy(root) {
   const dir = join(root, 'marked');
   const insertBefore = (file, before, code, what) => editCopy(dir, file, before, code + before, { what, fix: 'bench/lib/segment-marks.mjs' });
   // The clock starts when the route starts (the first mark below measures from here).
-  const routeStart = "collectRoutes.post('/v1/collect', async (c) => {\n";
+  const routeStart = 'async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined): Promise<Response> {\n';
   editCopy(dir, 'worker/routes/collect.ts', routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`, { what: 'the route start', fix: 'bench/lib/segment-marks.mjs' });
   for (const [name, , file, before] of MARKS) insertBefore(`worker/${file}`, before, mark(name), `mark "${name}"`);
   insertBefore(

@@ -29,8 +29,9 @@ const TABLES: Record<string, string> = {
 /**
  * A flush as one statement: inserting into this view writes the timeline row and the state row
  * together (its trigger runs both inserts), and one statement is atomic by itself, so the
- * usual flush needs no transaction around it. Dropped before a migration (they name the tables)
- * and created again after.
+ * usual flush needs no transaction around it. Created at an object's first flush (most visitors
+ * never have one, and schema rows are billed as rows written); dropped before a migration, since
+ * the trigger names the tables, and created again at the next flush.
  */
 const FLUSH_WRITE: Record<string, string> = {
   flush_write: `CREATE VIEW flush_write AS SELECT NULL AS state, NULL AS seq, NULL AS n, NULL AS oldest, NULL AS newest, NULL AS entries`,
@@ -127,6 +128,8 @@ export class VisitorStore {
   private window: Window | null = null;
   private pending: Pending = NO_PENDING;
   private hasSeenTable: boolean;
+  /** Whether the flush_write view and its trigger exist (see FLUSH_WRITE). */
+  private hasFlushWrite: boolean;
 
   /**
    * @param existing what `existingTables` found; missing tables are created and outdated ones
@@ -140,10 +143,12 @@ export class VisitorStore {
     this.hasSeenTable = existing.has('seen');
     const missing = Object.keys(TABLES).filter((name) => !existing.has(name));
     const outdated = Object.keys(MIGRATIONS).filter((name) => existing.has(name) && MIGRATIONS[name]!.outdated(existing.get(name)!));
-    const flushWriteMissing = Object.keys(FLUSH_WRITE).some((name) => !existing.has(name));
-    if (missing.length === 0 && outdated.length === 0 && !flushWriteMissing) return;
+    const migrating = outdated.length > 0;
+    this.hasFlushWrite = !migrating && Object.keys(FLUSH_WRITE).every((name) => existing.has(name));
+    if (missing.length === 0 && !migrating) return;
     transact(() => {
-      if (outdated.length > 0) {
+      // The trigger names the tables: it goes before they are renamed, and comes back at the next flush.
+      if (migrating) {
         sql.exec('DROP TRIGGER IF EXISTS flush_write_rows');
         sql.exec('DROP VIEW IF EXISTS flush_write');
       }
@@ -154,7 +159,6 @@ export class VisitorStore {
         sql.exec(MIGRATIONS[name]!.copy);
         sql.exec('DROP TABLE old');
       }
-      for (const [name, ddl] of Object.entries(FLUSH_WRITE)) if (outdated.length > 0 || !existing.has(name)) sql.exec(ddl);
     });
   }
 
@@ -172,7 +176,7 @@ export class VisitorStore {
   plan(entries: TimelineEntry[]): SavePlan {
     const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
     const flush = this.mustFlush(next);
-    return { entries, next, flush, oneStatement: !flush || !this.trimDue(next.ids.length) };
+    return { entries, next, flush, oneStatement: !flush || (this.hasFlushWrite && !this.trimDue(next.ids.length)) };
   }
 
   /** Whether adding a timeline row of `n` entries would cut the timeline or `seen` back (errs towards yes). */
@@ -205,7 +209,10 @@ export class VisitorStore {
         JSON.stringify(state),
         flush ? '[]' : next.json,
       );
-      if (flush) this.appendRow(w, next);
+      if (flush) {
+        this.appendRow(w, next);
+        this.ensureFlushWrite();
+      }
     }
     this.pending = flush ? NO_PENDING : next;
     for (const e of entries) w.ids.add(e.id);
@@ -262,6 +269,12 @@ export class VisitorStore {
     w.seenTotal += ids.length;
   }
 
+  private ensureFlushWrite() {
+    if (this.hasFlushWrite) return;
+    for (const ddl of Object.values(FLUSH_WRITE)) this.sql.exec(ddl);
+    this.hasFlushWrite = true;
+  }
+
   private ensureSeenTable() {
     if (this.hasSeenTable) return;
     this.sql.exec(SEEN_TABLE);
@@ -272,7 +285,9 @@ export class VisitorStore {
   forgetCached() {
     this.window = null;
     this.pending = pendingFrom(this.sql.exec<{ pending: string }>('SELECT pending FROM state WHERE k = 1').toArray()[0]?.pending ?? '[]');
-    this.hasSeenTable = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seen'").toArray().length > 0;
+    const names = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name IN ('seen', 'flush_write', 'flush_write_rows')").toArray().map((r) => r.name));
+    this.hasSeenTable = names.has('seen');
+    this.hasFlushWrite = names.has('flush_write') && names.has('flush_write_rows');
   }
 
   private load(): Window {
