@@ -45,7 +45,7 @@ try {
     const counted = await startRuntime({ kind: 'leadedge', entry, count: true });
     const ce = { runtime: counted, client: createClient(counted.url) };
     try {
-      const ingest = await benchIngest({ le, bl, runs: RUNS, scale: 1, log: () => {}, cells });
+      const ingest = await benchIngest({ pair: async () => ({ le, bl, close: async () => {} }), pairs: 1, runs: RUNS, scale: 1, log: () => {}, cells });
       const cost = await benchCost({ le: ce, receiver, visitors: 100, log: () => {} });
       const row = {
         name: variant.name,

@@ -23,62 +23,75 @@ export const CELLS = [
 ];
 
 /**
- * @param {{ le: {client, runtime}, bl: {client, runtime}, runs: number, scale: number, log: (s: string) => void, cells?: typeof CELLS }} ctx
+ * Two runtimes of the same code can differ by 10-15% in CPU per beacon for as long as they live
+ * (bench/cpu.mjs copies), so the runs are spread over `pairs` fresh LeadEdge/baseline pairs: each
+ * pair runs every cell `runs / pairs` times, and each cell's figures are taken over all runs.
+ * @param {{ pair: () => Promise<{ le: {client, runtime}, bl: {client, runtime}, close: () => Promise<void> }>, pairs: number, runs: number, scale: number, log: (s: string) => void, cells?: typeof CELLS }} ctx
  */
-export async function benchIngest({ le, bl, runs, scale, log, cells: only = CELLS }) {
-  await createBenchSite(le.client, SITE);
+export async function benchIngest({ pair, pairs, runs, scale, log, cells: only = CELLS }) {
   let seq = 0;
   const send = (target, events) => (i) => {
     const aid = `ing-${i % VISITORS}`;
     const body = JSON.stringify(batch(SITE, aid, pageViews(`e${++seq}`, events)));
     return target.client.beacon(body);
   };
-
-  // Create every visitor object in both runtimes first: the benchmark measures steady state.
-  for (const target of [le, bl]) {
-    const warm = await closedLoop({ concurrency: 16, count: VISITORS, maxMs: 60_000, send: send(target, 1) });
-    if (warm.errors) throw new Error(`ingest warm-up on ${target.runtime.kind}: ${warm.firstError}`);
+  const per = only.map(() => ({ le: [], bl: [] }));
+  const runsPerPair = Math.max(1, Math.round(runs / pairs));
+  for (let p = 0; p < pairs; p++) {
+    const { le, bl, close } = await pair();
+    try {
+      await createBenchSite(le.client, SITE);
+      // Create every visitor object in both runtimes first: the benchmark measures steady state.
+      for (const target of [le, bl]) {
+        const warm = await closedLoop({ concurrency: 16, count: VISITORS, maxMs: 60_000, send: send(target, 1) });
+        if (warm.errors) throw new Error(`ingest warm-up on ${target.runtime.kind}: ${warm.firstError}`);
+      }
+      for (const [k, cell] of only.entries()) {
+        const count = Math.max(20, Math.round(cell.count * scale));
+        for (let run = 0; run < runsPerPair; run++) {
+          const order = (p * runsPerPair + run) % 2 === 0 ? ['le', 'bl'] : ['bl', 'le'];
+          for (const which of order) {
+            const target = which === 'le' ? le : bl;
+            // Untimed warm-up so each run starts with warm connections and objects.
+            await closedLoop({ concurrency: cell.concurrency, count: cell.concurrency * 2, maxMs: 5_000, send: send(target, cell.events) });
+            const cpu0 = target.runtime.cpuMs();
+            const r = await closedLoop({ concurrency: cell.concurrency, count, maxMs: 15_000, send: send(target, cell.events) });
+            const cpu = target.runtime.cpuMs() - cpu0;
+            if (r.errors) throw new Error(`ingest ${which} ${JSON.stringify(cell)}: ${r.errors} errors, first: ${r.firstError}`);
+            per[k][which].push({
+              p50: quantile(r.latencies, 0.5),
+              p99: quantile(r.latencies, 0.99),
+              rps: (r.completed / r.elapsedMs) * 1000,
+              cpuMsPerRequest: cpu / r.completed,
+              n: r.completed,
+            });
+          }
+        }
+      }
+      log(`ingest: runtime pair ${p + 1}/${pairs} done`);
+    } finally {
+      await close();
+    }
   }
 
-  const cells = [];
-  for (const cell of only) {
-    const count = Math.max(20, Math.round(cell.count * scale));
-    const per = { le: [], bl: [] };
-    for (let run = 0; run < runs; run++) {
-      const order = run % 2 === 0 ? ['le', 'bl'] : ['bl', 'le'];
-      for (const which of order) {
-        const target = which === 'le' ? le : bl;
-        // Untimed warm-up so each run starts with warm connections and objects.
-        await closedLoop({ concurrency: cell.concurrency, count: cell.concurrency * 2, maxMs: 5_000, send: send(target, cell.events) });
-        const cpu0 = target.runtime.cpuMs();
-        const r = await closedLoop({ concurrency: cell.concurrency, count, maxMs: 15_000, send: send(target, cell.events) });
-        const cpu = target.runtime.cpuMs() - cpu0;
-        if (r.errors) throw new Error(`ingest ${which} ${JSON.stringify(cell)}: ${r.errors} errors, first: ${r.firstError}`);
-        per[which].push({
-          p50: quantile(r.latencies, 0.5),
-          p99: quantile(r.latencies, 0.99),
-          rps: (r.completed / r.elapsedMs) * 1000,
-          cpuMsPerRequest: cpu / r.completed,
-          n: r.completed,
-        });
-      }
-    }
-    const pick = (which, key) => acrossRuns(per[which].map((x) => x[key]));
+  const cells = only.map((cell, k) => {
+    const { le, bl } = per[k];
+    const pick = (runs, key) => acrossRuns(runs.map((x) => x[key]));
     const result = {
       ...cell,
-      count,
-      le: { p50: pick('le', 'p50'), p99: pick('le', 'p99'), rps: pick('le', 'rps'), cpu: pick('le', 'cpuMsPerRequest') },
-      bl: { p50: pick('bl', 'p50'), p99: pick('bl', 'p99'), rps: pick('bl', 'rps'), cpu: pick('bl', 'cpuMsPerRequest') },
-      p50Ratio: acrossRuns(per.le.map((x, k) => x.p50 / per.bl[k].p50)),
-      p99Ratio: acrossRuns(per.le.map((x, k) => x.p99 / per.bl[k].p99)),
+      count: Math.max(20, Math.round(cell.count * scale)),
+      le: { p50: pick(le, 'p50'), p99: pick(le, 'p99'), rps: pick(le, 'rps'), cpu: pick(le, 'cpuMsPerRequest') },
+      bl: { p50: pick(bl, 'p50'), p99: pick(bl, 'p99'), rps: pick(bl, 'rps'), cpu: pick(bl, 'cpuMsPerRequest') },
+      p50Ratio: acrossRuns(le.map((x, i) => x.p50 / bl[i].p50)),
+      p99Ratio: acrossRuns(le.map((x, i) => x.p99 / bl[i].p99)),
     };
-    cells.push(result);
     log(
       `ingest ${cell.events === 1 ? 'single' : `batch ${cell.events}`} c=${cell.concurrency}: ` +
         `p50 ${result.le.p50.median.toFixed(2)} vs ${result.bl.p50.median.toFixed(2)} ms (${result.p50Ratio.median.toFixed(2)}x), ` +
         `p99 ${result.le.p99.median.toFixed(2)} vs ${result.bl.p99.median.toFixed(2)} ms, ` +
         `${Math.round(result.le.rps.median)} vs ${Math.round(result.bl.rps.median)} req/s`,
     );
-  }
-  return { site: SITE, visitors: VISITORS, runs, cells, worstP50Ratio: Math.max(...cells.map((c) => c.p50Ratio.median)) };
+    return result;
+  });
+  return { site: SITE, visitors: VISITORS, runs: runsPerPair * pairs, pairs, cells, worstP50Ratio: Math.max(...cells.map((c) => c.p50Ratio.median)) };
 }

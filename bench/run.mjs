@@ -32,8 +32,8 @@ const wants = (name) => !only || only.has(name);
 
 /** Sample sizes: full run, and --quick. */
 const SIZE = quick
-  ? { ingestRuns: 2, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
-  : { ingestRuns: 6, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+  ? { ingestRuns: 2, ingestPairs: 1, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
+  : { ingestRuns: 6, ingestPairs: 3, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
 
 const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = Date.now();
@@ -65,7 +65,22 @@ try {
   const receiver = await startReceiver();
   open.push(() => receiver.close());
 
-  if (wants('ingest')) results.ingest = await benchIngest({ le, bl, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
+  if (wants('ingest')) {
+    const pair = async () => {
+      const [ple, pbl] = [await startRuntime({ kind: 'leadedge' }), await startRuntime({ kind: 'baseline' })];
+      const clients = [createClient(ple.url), createClient(pbl.url)];
+      return {
+        le: { runtime: ple, client: clients[0] },
+        bl: { runtime: pbl, client: clients[1] },
+        close: async () => {
+          for (const c of clients) c.close();
+          await ple.close();
+          await pbl.close();
+        },
+      };
+    };
+    results.ingest = await benchIngest({ pair, pairs: SIZE.ingestPairs, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
+  }
   if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });
   if (wants('sdk')) results.sdkMainThread = await benchSdkMainThread({ le, loads: SIZE.sdkLoads, log });
   results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;

@@ -63,7 +63,7 @@ export class VisitorObject extends DurableObject<Env> {
 
   /**
    * Validates a beacon's body (the only parse it gets) and applies its batch exactly once per
-   * event id, in one storage transaction. The caller sends the config version it checked the
+   * event id, in one atomic write. The caller sends the config version it checked the
    * site against rather than the config, which would otherwise be copied into every beacon's call.
    */
   async ingest(body: string, configVersion: number, meta: BeaconMeta): Promise<IngestResult> {

@@ -6,10 +6,10 @@
  * (a statement costs more CPU than the JSON it carries), so a typical beacon writes one row: its
  * state row, which also holds the newest timeline entries (`pending`). Once those reach
  * PENDING_FLUSH_ENTRIES entries or PENDING_FLUSH_CHARS characters they move, with the beacon's
- * own, to one timeline row, written with the state row in one statement (`flush_write`). The entries carry their event ids, so the timeline is also the newest
- * part of the dedupe window; the ids of rows the timeline drops (in bulk, once it holds twice its
- * cap) move to `seen` in one row. Dedupe lookups use the ids held in memory, read from the three
- * places once per object start.
+ * own, to one timeline row, written with the state row in one statement (`flush_write`). The
+ * entries carry their event ids, so the timeline is also the newest part of the dedupe window;
+ * the ids of rows the timeline drops (in bulk, once it holds twice its cap) move to `seen` in one
+ * row. Dedupe lookups use the ids held in memory, read from the three places once per object start.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
@@ -336,24 +336,24 @@ export class VisitorStore {
     const purgedIds: string[] = [];
     try {
       this.transact(() => {
-      for (const row of this.sql.exec<{ json: string }>('DELETE FROM timeline WHERE newest < ? RETURNING json', cutoff).toArray()) {
-        for (const e of JSON.parse(row.json) as TimelineEntry[]) purgedIds.push(e.id);
-      }
-      // Rows that straddle the cutoff keep their newer entries.
-      const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
-      for (const row of straddling) {
-        const entries = JSON.parse(row.json) as TimelineEntry[];
-        const kept = entries.filter((e) => e.at >= cutoff);
-        for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
-        const oldest = Math.min(...kept.map((e) => e.at));
-        this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
-      }
-      if (this.pending.oldest < cutoff) {
-        const entries = JSON.parse(this.pending.json) as TimelineEntry[];
-        for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
-        this.sql.exec('UPDATE state SET pending = ? WHERE k = 1', JSON.stringify(entries.filter((e) => e.at >= cutoff)));
-      }
-      if (purgedIds.length > 0) this.addSeenRow(w, purgedIds);
+        for (const row of this.sql.exec<{ json: string }>('DELETE FROM timeline WHERE newest < ? RETURNING json', cutoff).toArray()) {
+          for (const e of JSON.parse(row.json) as TimelineEntry[]) purgedIds.push(e.id);
+        }
+        // Rows that straddle the cutoff keep their newer entries.
+        const straddling = this.sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM timeline WHERE oldest < ?', cutoff).toArray();
+        for (const row of straddling) {
+          const entries = JSON.parse(row.json) as TimelineEntry[];
+          const kept = entries.filter((e) => e.at >= cutoff);
+          for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
+          const oldest = Math.min(...kept.map((e) => e.at));
+          this.sql.exec('UPDATE timeline SET n = ?, oldest = ?, json = ? WHERE seq = ?', kept.length, oldest, JSON.stringify(kept), row.seq);
+        }
+        if (this.pending.oldest < cutoff) {
+          const entries = JSON.parse(this.pending.json) as TimelineEntry[];
+          for (const e of entries) if (e.at < cutoff) purgedIds.push(e.id);
+          this.sql.exec('UPDATE state SET pending = ? WHERE k = 1', JSON.stringify(entries.filter((e) => e.at >= cutoff)));
+        }
+        if (purgedIds.length > 0) this.addSeenRow(w, purgedIds);
       });
     } finally {
       // The rows changed (or rolled back) under the in-memory copies: read them again.
