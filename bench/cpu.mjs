@@ -169,7 +169,7 @@ async function main() {
     const variants = [...STEPS.map(([ref]) => ref), ...references, ...TRIALS.map(([name]) => on(name))];
     const at = new Date().toISOString();
     const loadBefore = loadAverage();
-    const { cells } = await pairedCpu({ variants, events, rounds, log });
+    const { cells } = await pairedCpu({ variants, events, rounds, scale: Number(args.scale ?? 1), log });
     const ratioOf = (cell, spec) => cell.variants.find((v) => v.spec === spec).ratio;
     const out = {
       at,
@@ -177,6 +177,7 @@ async function main() {
       loadBefore,
       loadAfter: loadAverage(),
       rounds,
+      scale: Number(args.scale ?? 1),
       steps: STEPS.map(([ref, what]) => ({ ref, what, cells: cells.map((c) => ({ events: c.events, ratio: ratioOf(c, ref), ms: ratioOf(c, ref) * c.baselineMs })) })),
       trials: TRIALS.map(([name, against]) => {
         const reference = on(against);

@@ -147,6 +147,11 @@ side by side:
 
 ${table(['commit', 'what it changed', 'single event', 'batch of 20'], steps)}
 
+A caution found later: these are medians of one runtime per variant, and two runtimes of the same code can differ
+by 10-15% for as long as they live; a re-run on 2026-11-23 with eleven runtimes alive (means, longer windows) ranked
+the same commits differently by up to 0.4x, so it was not kept. Read only the largest steps here, and compare variants
+with several copies each (\`node bench/cpu.mjs --variants=A,B,A#2,B#2,A#3,B#3 --scale=3\`).
+
 Then trials against the code at that run's revision (patches in \`bench/lib/patches.mjs\`; "measurement only" ones remove or cut
 something to price it, and are not fixes). ${trialNotes(t)}
 
