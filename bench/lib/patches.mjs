@@ -115,17 +115,17 @@ async function readLimited(`],
   cutDO: {
     what: 'stage cut: the visitor object answers right after parsing and validating the batch',
     applied: 'measurement only',
-    edits: [['objects/visitor-object.ts', '    const { batch } = read;\n', "    const { batch } = read;\n    if (batch) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n"]],
+    edits: [['objects/visitor-object.ts', '    const { batch } = read;\n', "    const { batch } = read;\n    if (batch) return '{}';\n"]],
   },
   cutFold: {
     what: 'stage cut: the object answers after the rate limit, dedupe and fold, storing nothing',
     applied: 'measurement only',
-    edits: [['objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor', "    if (outcome) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n    this.commit(outcome.state, config, meta, {\n      isNewVisitor"]],
+    edits: [['objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor', "    if (outcome) return '{}';\n    this.commit(outcome.state, config, meta, {\n      isNewVisitor"]],
   },
   cutCommit: {
     what: 'stage cut: the object answers after the commit, without a decision',
     applied: 'measurement only',
-    edits: [['objects/visitor-object.ts', '    return this.answer(outcome.state, config, meta.receivedAt, fresh.length', "    if (outcome) return { response: '{}', accepted: 0, duplicates: 0, transitions: 0 };\n    return this.answer(outcome.state, config, meta.receivedAt, fresh.length"]],
+    edits: [['objects/visitor-object.ts', '    return this.answer(outcome.state, config, meta.receivedAt, fresh.length', "    if (outcome) return '{}';\n    return this.answer(outcome.state, config, meta.receivedAt, fresh.length"]],
   },
   same: {
     what: 'no change: a second runtime of the same code, to size the noise between two processes',
