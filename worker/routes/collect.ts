@@ -40,7 +40,10 @@ export async function handleCollect(request: Request, env: Env, ctx: ExecutionCo
 async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined): Promise<Response> {
   const text = await readBodyText(request, LIMITS.maxBodyBytes);
   // A body the SDK wrote is routed on its first bytes and parsed only by the visitor object; any other is parsed here first.
-  const route = routeOf(text) ?? parseBatchText(text);
+  const routed = routeOf(text);
+  const route = routed ?? parseBatchText(text);
+  // Answers given without the object still refuse an invalid batch; a body parsed above is valid already.
+  const validate = () => routed && parseBatchText(text);
   const site = await requireSite(env, route.site);
   assertOriginAllowed(origin, route.site, site.config);
   const receivedAt = Date.now();
@@ -50,14 +53,14 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
   const headers = request.headers;
   if ((honorGpc && headers.get('sec-gpc') === '1') || (honorDnt && headers.get('dnt') === '1')) {
     // Global Privacy Control / Do Not Track: nothing is stored; the page still gets the anonymous decision (for a valid batch).
-    parseBatchText(text);
+    validate();
     return answer(untracked(route.site, route.anonymousId, site, receivedAt, {}));
   }
   const traffic = { origin, userAgent: headers.get('user-agent') ?? undefined };
   // The user agent is judged here; a batch flagged `context.automated` is judged by the object, which parses it.
   const kind = classifyTraffic(traffic, false, site.config.bots.allowAutomated);
   if (kind === 'crawler' || kind === 'automation') {
-    parseBatchText(text);
+    validate();
     return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, kind));
   }
 
