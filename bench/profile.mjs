@@ -4,7 +4,9 @@
  * beacons are sent, summed by source module (esbuild marks each module in the bundle) and by
  * function. Not part of `npm run bench`; run it when a target is missed:
  *
- *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1] [--variant=all]
+ *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1] [--variant=all] [--baseline] [--lines=40]
+ *
+ * --lines adds self time by source line; --baseline profiles the baseline Worker (bench/baseline) instead.
  *
  * --variant profiles a patched copy of worker/ (bench/lib/patches.mjs) instead of worker/.
  */
@@ -18,7 +20,7 @@ import { VARIANTS, patchedCopy } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const EVENTS = Number(args.events ?? 1);
 const COUNT = Number(args.count ?? 2000);
 const CONCURRENCY = Number(args.concurrency ?? 1);
@@ -85,16 +87,18 @@ const variant = args.variant ? VARIANTS.find((v) => v.name === args.variant) : n
 if (args.variant && !variant) throw new Error(`no variant ${args.variant}; one of ${VARIANTS.map((v) => v.name).join(', ')}`);
 const copies = variant ? mkdtempSync(join(tmpdir(), 'leadedge-profile-')) : null;
 const entry = variant ? patchedCopy(copies, variant) : undefined;
-const runtime = await startRuntime({ kind: 'leadedge', inspectorPort: await freePort(), entry });
+// --baseline profiles the baseline Worker instead, to compare the same beacons' costs side by side.
+const kind = args.baseline ? 'baseline' : 'leadedge';
+const runtime = await startRuntime({ kind, inspectorPort: await freePort(), entry });
 const client = createClient(runtime.url);
 try {
   const SITE = 'bench-profile';
-  await createBenchSite(client, SITE);
+  if (kind === 'leadedge') await createBenchSite(client, SITE);
   let seq = 0;
   const send = (i) => client.beacon(batch(SITE, `prof-${i % 64}`, pageViews(`p${++seq}`, EVENTS)));
   await closedLoop({ concurrency: 8, count: 400, maxMs: 60_000, send }); // warm: objects exist, code is optimized
   const list = await (await fetch(`http://127.0.0.1:${runtime.inspectorPort}/json/list`)).json();
-  const target = list.find((t) => t.id === 'core:user:leadedge');
+  const target = list.find((t) => t.id === `core:user:${kind}`);
   const cdp = await inspector(target.webSocketDebuggerUrl);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
@@ -107,7 +111,12 @@ try {
   // Self time per node from the samples.
   const self = new Map();
   for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-  const moduleOf = moduleMap(runtime.bundlePath);
+  const script = runtime.bundlePath ?? 'bench/baseline/worker.mjs';
+  const ours = (url) => url.endsWith(script.split('/').pop());
+  const moduleOf = runtime.bundlePath ? moduleMap(runtime.bundlePath) : () => 'bench/baseline/worker.mjs';
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
   const byModule = new Map();
   const byFunction = new Map();
   let total = 0;
@@ -116,9 +125,12 @@ try {
     const f = node.callFrame;
     if (f.functionName === '(idle)') continue;
     total += t;
-    const mod = f.url.endsWith('leadedge.mjs') ? moduleOf(f.lineNumber) : f.url || `(native) ${f.functionName || '(anonymous)'}`;
+    const mod = ours(f.url) ? moduleOf(f.lineNumber) : f.url || `(native) ${f.functionName || '(anonymous)'}`;
     byModule.set(mod, (byModule.get(mod) ?? 0) + t);
-    const fn = `${f.functionName || '(anonymous)'} ${f.url.endsWith('leadedge.mjs') ? `${moduleOf(f.lineNumber)}:${f.lineNumber + 1}` : f.url}`;
+    const caller = parentOf.get(node.id)?.callFrame;
+    // A native function (sql.exec, headers.get...) is named with its JS caller, so each call site counts apart.
+    const where = ours(f.url) ? `${moduleOf(f.lineNumber)}:${f.lineNumber + 1}` : caller && ours(caller.url) ? `from ${caller.functionName || '(anonymous)'}` : f.url;
+    const fn = `${f.functionName || '(anonymous)'} ${where}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + t);
   }
   const top = (m, n) =>
@@ -130,6 +142,20 @@ try {
   console.log(`${run.completed} beacons of ${EVENTS} event(s) at concurrency ${CONCURRENCY}: isolate CPU (non-idle) ${(total / run.completed).toFixed(3)} ms per beacon\n`);
   console.log(`By module (self time):\n${top(byModule, 25)}\n`);
   console.log(`By function (self time):\n${top(byFunction, 30)}`);
+  if (args.lines) {
+    // Where inside the hottest functions the samples land (inlined callees count as their caller's lines).
+    const bundle = readFileSync(script, 'utf8').split('\n');
+    const byLine = new Map();
+    for (const node of profile.nodes) {
+      if (!ours(node.callFrame.url) || !node.positionTicks) continue;
+      const hits = node.positionTicks.reduce((s, p) => s + p.ticks, 0);
+      const t = self.get(node.id) ?? 0;
+      for (const p of node.positionTicks) byLine.set(p.line, (byLine.get(p.line) ?? 0) + (t * p.ticks) / hits);
+    }
+    const lines = [...byLine.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(args.lines) || 40);
+    console.log('\nBy line (self time):');
+    for (const [line, t] of lines) console.log(`${(t / run.completed).toFixed(4).padStart(8)} ms/req  ${moduleOf(line - 1)}:${line}  ${bundle[line - 1].trim().slice(0, 110)}`);
+  }
 } finally {
   client.close();
   await runtime.close();
