@@ -4,7 +4,7 @@ import type { BeaconMeta, IngestResult, VisitorObject } from '../../worker/objec
 import { siteStub } from '../../worker/config/config-cache';
 import { visitorStub } from '../../worker/routes/stubs';
 import { LIMITS } from '../../worker/schema/limits';
-import { PENDING_FLUSH_ENTRIES } from '../../worker/objects/visitor-store';
+import { PENDING_FLUSH_ENTRIES, TIMELINE_TRIM_FACTOR } from '../../worker/objects/visitor-store';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import type { BatchInput } from '../../worker/schema/events';
 import { journey, makeBatch, makeConfig, makeEvent, uid } from '../helpers/factories';
@@ -49,12 +49,12 @@ describe('visitor Durable Object', () => {
     await send(2_000);
     await send(7, 7);
     const after = await rows(site, aid);
-    // Kept whole, plus what bulk trimming leaves: the timeline is cut back to its cap once it holds twice it.
+    // Kept whole, plus what bulk trimming leaves: the timeline is cut back to its cap once it holds TIMELINE_TRIM_FACTOR times it.
     for (const { seen, timeline } of [atWindow, after]) {
       expect(seen).toBeGreaterThanOrEqual(LIMITS.dedupeWindow);
-      expect(seen).toBeLessThan(LIMITS.dedupeWindow + 2 * LIMITS.timelineCap + LIMITS.maxEventsPerBatch);
+      expect(seen).toBeLessThan(LIMITS.dedupeWindow + TIMELINE_TRIM_FACTOR * LIMITS.timelineCap + LIMITS.maxEventsPerBatch);
       expect(timeline).toBeGreaterThanOrEqual(LIMITS.timelineCap);
-      expect(timeline).toBeLessThan(2 * LIMITS.timelineCap + LIMITS.maxEventsPerBatch);
+      expect(timeline).toBeLessThan(TIMELINE_TRIM_FACTOR * LIMITS.timelineCap + LIMITS.maxEventsPerBatch);
     }
     // SQLite reuses freed pages: 2,000 more events must not grow storage by more than a few pages.
     expect(after.bytes - atWindow.bytes).toBeLessThanOrEqual(64 * 1024);

@@ -8,11 +8,19 @@
  * PENDING_FLUSH_ENTRIES entries or PENDING_FLUSH_CHARS characters they move, with the beacon's
  * own, to one timeline row, written with the state row in one statement (`flush_write`). The
  * entries carry their event ids, so the timeline is also the newest part of the dedupe window;
- * the ids of rows the timeline drops (in bulk, once it holds twice its cap) move to `seen` in one
+ * the ids of rows the timeline drops (in bulk, once it holds TIMELINE_TRIM_FACTOR times its cap) move to `seen` in one
  * row. Dedupe lookups use the ids held in memory, read from the three places once per object start.
  */
 import { LIMITS } from '../schema/limits';
 import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-batch';
+
+/**
+ * The timeline is cut back to LIMITS.timelineCap entries once it holds this many times that: a cut
+ * is a transaction of several statements (delete rows, move their ids to `seen`), so it is
+ * amortized over many beacons (a visitor sending batches of 20 cuts every 15th beacon at 4, every
+ * 5th at 2, which cost about 5% of a batch's CPU on average; bench/cpu.mjs trims).
+ */
+export const TIMELINE_TRIM_FACTOR = 4;
 
 /** Pending entries move to a timeline row at this many (most beacons carry one event)... */
 export const PENDING_FLUSH_ENTRIES = 10;
@@ -183,7 +191,7 @@ export class VisitorStore {
   private trimDue(n: number): boolean {
     const w = this.load();
     const total = w.timelineTotal + n;
-    if (total >= 2 * LIMITS.timelineCap) return true;
+    if (total >= TIMELINE_TRIM_FACTOR * LIMITS.timelineCap) return true;
     const oldestSeen = w.seen[0];
     return oldestSeen !== undefined && total + w.seenTotal - oldestSeen.n >= LIMITS.dedupeWindow;
   }
@@ -236,7 +244,7 @@ export class VisitorStore {
 
   /**
    * Moves entries out of the state row into one timeline row. The timeline keeps at least the
-   * newest LIMITS.timelineCap entries: once it holds twice that, its oldest rows go in one DELETE
+   * newest LIMITS.timelineCap entries: once it holds TIMELINE_TRIM_FACTOR times that, its oldest rows go in one DELETE
    * and their ids to `seen` in one row. `seen` keeps the rest of the dedupe window: at least the
    * last LIMITS.dedupeWindow ids in all.
    */
@@ -246,7 +254,7 @@ export class VisitorStore {
     this.sql.exec('INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (?, ?, ?, ?, ?)', seq, ids.length, entries.oldest, entries.newest, entries.json);
     this.noteTimelineRow(w, seq, ids);
 
-    if (w.timelineTotal >= 2 * LIMITS.timelineCap) {
+    if (w.timelineTotal >= TIMELINE_TRIM_FACTOR * LIMITS.timelineCap) {
       const { dropped, total } = dropOldest(w.timeline, w.timelineTotal, LIMITS.timelineCap, 1);
       w.timelineTotal = total;
       if (dropped.length > 0) {
