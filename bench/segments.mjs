@@ -30,7 +30,7 @@ export async function benchSegments({ count = 1500, log = () => {} } = {}) {
     for (const events of [1, 20]) {
       const send = (i) => client.beacon(JSON.stringify(batch(SITE, `seg-${events}-${i % 64}`, pageViews(`s${++seq}`, events))));
       await closedLoop({ concurrency: 1, count: 300, maxMs: 60_000, send }); // objects exist, code is optimized
-      await client.json('POST', '/__bench/segments');
+      await client.json('GET', '/__bench/segments?reset');
       const run = await closedLoop({ concurrency: 1, count, maxMs: 120_000, send });
       if (run.errors) throw new Error(`segments: ${run.errors} errors, first: ${run.firstError}`);
       const { n, sums } = await client.json('GET', '/__bench/segments');

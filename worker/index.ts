@@ -9,7 +9,10 @@ export { VisitorObject } from './objects/visitor-object';
 export default {
   fetch(request, env, ctx) {
     // Beacons skip hono's router and middleware: about 30 µs of CPU each (bench/cpu.mjs, trial noHono).
-    if (request.method === 'POST' && hasPath(request.url, COLLECT_PATH)) return handleCollect(request, env, ctx);
+    if (request.method !== 'POST') return app.fetch(request, env, ctx);
+    // Read once: each read of request.url builds a new string.
+    const url = request.url;
+    if (hasPath(url, COLLECT_PATH)) return handleCollect(request, env, ctx, url);
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -137,24 +137,29 @@ export class SiteObject extends RealSiteObject {
 }
 
 export default {
-  async fetch(request: Request, env: BenchEnv, ctx: ExecutionContext): Promise<Response> {
-    // The probes' paths are checked without parsing the URL, so beacons pay nothing for them.
-    if (!request.url.includes('/__bench/')) {
+  fetch(request: Request, env: BenchEnv, ctx: ExecutionContext): Response | Promise<Response> {
+    // Probes are GETs: a beacon (POST) is handed on without a look at its URL or an extra async frame, so the
+    // benchmarks time the Worker, not this entry (reading request.url alone cost about 6 µs a beacon).
+    if (request.method !== 'GET' || !request.url.includes('/__bench/')) {
       counts.workerRequests++;
       return app.fetch(request, countingEnv(env), ctx);
     }
-    const url = new URL(request.url);
-    if (url.pathname === '/__bench/counts') {
-      const body = snapshot();
-      if (url.searchParams.has('reset')) reset();
-      return Response.json(body);
-    }
-    if (url.pathname === '/__bench/db-size') {
-      const site = url.searchParams.get('site')!;
-      const aid = url.searchParams.get('aid');
-      const stub = aid ? env.VISITOR.get(env.VISITOR.idFromName(`${site}/${aid}`)) : env.SITE.get(env.SITE.idFromName(site));
-      return Response.json({ bytes: await (stub as unknown as { benchDatabaseSize(): Promise<number> }).benchDatabaseSize() });
-    }
-    return new Response('no such probe', { status: 404 });
+    return probe(request, env);
   },
 } satisfies ExportedHandler<BenchEnv>;
+
+async function probe(request: Request, env: BenchEnv): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname === '/__bench/counts') {
+    const body = snapshot();
+    if (url.searchParams.has('reset')) reset();
+    return Response.json(body);
+  }
+  if (url.pathname === '/__bench/db-size') {
+    const site = url.searchParams.get('site')!;
+    const aid = url.searchParams.get('aid');
+    const stub = aid ? env.VISITOR.get(env.VISITOR.idFromName(`${site}/${aid}`)) : env.SITE.get(env.SITE.idFromName(site));
+    return Response.json({ bytes: await (stub as unknown as { benchDatabaseSize(): Promise<number> }).benchDatabaseSize() });
+  }
+  return new Response('no such probe', { status: 404 });
+}

@@ -32,20 +32,20 @@ export function markedCopy(root) {
   const dir = join(root, 'marked');
   const insertBefore = (file, before, code, what) => editCopy(dir, file, before, code + before, { what, fix: 'bench/lib/segment-marks.mjs' });
   // The clock starts when the route starts (the first mark below measures from here).
-  const routeStart = 'async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined): Promise<Response> {\n';
+  const routeStart = 'async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string): Promise<Response> {\n';
   editCopy(dir, 'worker/routes/collect.ts', routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`, { what: 'the route start', fix: 'bench/lib/segment-marks.mjs' });
   for (const [name, , file, before] of MARKS) insertBefore(`worker/${file}`, before, mark(name), `mark "${name}"`);
   insertBefore(
     'bench/harness/leadedge-entry.ts',
-    "    if (url.pathname === '/__bench/counts') {",
-    `    if (url.pathname === '/__bench/segments') {
-      const s = ${SUMS};
-      if (request.method === 'POST') {
-        s.n = 0;
-        s.sums = {};
-      }
-      return Response.json({ n: s.n, sums: s.sums });
+    "  if (url.pathname === '/__bench/counts') {",
+    `  if (url.pathname === '/__bench/segments') {
+    const s = ${SUMS};
+    if (url.searchParams.has('reset')) {
+      s.n = 0;
+      s.sums = {};
     }
+    return Response.json({ n: s.n, sums: s.sums });
+  }
 `,
     'the probe',
   );

@@ -24,20 +24,20 @@ export const COLLECT_PATH = '/v1/collect';
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
 collectRoutes.use(COLLECT_PATH, publicCors);
-collectRoutes.post(COLLECT_PATH, (c) => handleCollect(c.req.raw, c.env, c.executionCtx));
+collectRoutes.post(COLLECT_PATH, (c) => handleCollect(c.req.raw, c.env, c.executionCtx, c.req.url));
 
 /** The beacon route, errors included (the JSON error shape, with CORS headers so the SDK can read them). */
-export async function handleCollect(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function handleCollect(request: Request, env: Env, ctx: ExecutionContext, url: string): Promise<Response> {
   const origin = request.headers.get('origin') ?? undefined;
   try {
     await assertIpAllowed(request, env);
-    return await collect(request, env, ctx, origin);
+    return await collect(request, env, ctx, origin, url);
   } catch (e) {
     return errorResponseWith(e, corsJsonHeaders(origin));
   }
 }
 
-async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined): Promise<Response> {
+async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string): Promise<Response> {
   const text = await readBodyText(request, LIMITS.maxBodyBytes);
   // A body the SDK wrote is routed on its first bytes and parsed only by the visitor object; any other is parsed here first.
   const routed = routeOf(text);
@@ -66,7 +66,7 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
 
   const result = await visitorStub(env, route.site, route.anonymousId).ingest(text, site.version, {
     receivedAt,
-    adminBaseUrl: originOf(request.url),
+    adminBaseUrl: originOf(url),
     site: route.site,
     anonymousId: route.anonymousId,
     traffic,
