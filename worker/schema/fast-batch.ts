@@ -93,20 +93,24 @@ function parseEvent(e: unknown, isHttpUrl: (v: unknown) => boolean): LeadEvent |
   if (own === 'name' && !isTrackName(e.name)) return null;
   if (e.topics === undefined) return e as LeadEvent;
   const topics = normalizeTopics(e.topics);
-  return topics ? ({ ...e, topics } as LeadEvent) : null;
+  if (!topics) return null;
+  // Topics the SDK sent already trimmed and lower-cased leave the event as it came (no copy).
+  return topics === e.topics ? (e as LeadEvent) : ({ ...e, topics } as LeadEvent);
 }
 
-/** As the schema does it: trim, lower-case, then check length and reserved names. */
+/** As the schema does it: trim, lower-case, then check length and reserved names. The array itself when nothing changed. */
 function normalizeTopics(topics: unknown): string[] | null {
   if (!Array.isArray(topics) || topics.length > LIMITS.maxTopicsPerEvent) return null;
   const out: string[] = [];
+  let changed = false;
   for (const t of topics) {
     if (typeof t !== 'string') return null;
     const topic = t.trim().toLowerCase();
     if (topic.length < 1 || topic.length > LIMITS.maxTopicLength || FORBIDDEN_KEYS.has(topic)) return null;
+    if (topic !== t) changed = true;
     out.push(topic);
   }
-  return out;
+  return changed ? out : (topics as string[]);
 }
 
 function isProps(p: unknown): boolean {

@@ -86,7 +86,7 @@ export function applyBatch(
   config: SiteConfig,
   receivedAt: number,
 ): BatchOutcome {
-  const state = cloneData(prev);
+  const state = foldCopy(prev);
   const timeline: TimelineEntry[] = [];
   const transitions: Transition[] = [];
   const demoRequests: TimelineEntry[] = [];
@@ -118,6 +118,16 @@ export function applyBatch(
     }
   }
   return { state, timeline, transitions, demoRequests };
+}
+
+/**
+ * A copy of `prev` that folding may change without touching `prev`: applyEvent mutates the
+ * aggregates' scalars and their counts, rules and topics maps (replacing the entries, never
+ * changing one), and replaces traits. Copies those four objects only, not the whole state.
+ */
+function foldCopy(prev: VisitorState): VisitorState {
+  const a = prev.aggregates;
+  return { ...prev, aggregates: { ...a, counts: { ...a.counts }, rules: { ...a.rules }, topics: { ...a.topics } } };
 }
 
 /**
