@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyBatch, cloneData, correctedTime, newVisitorState } from '../../worker/visitor/apply-batch';
+import { applyBatch, correctedTime, newVisitorState } from '../../worker/visitor/apply-batch';
 import { LIMITS } from '../../worker/schema/limits';
 import { journey, makeConfig, makeEvent } from '../helpers/factories';
 
@@ -26,17 +26,15 @@ describe('applying a batch', () => {
     expect(state).toEqual(before);
   });
 
-  it('copies state deeply, own "__proto__" keys included, so a fold never reaches the original', () => {
-    const state = newVisitorState('demo', 'a-1', NOW);
-    state.aggregates.traits = JSON.parse('{"email":"a@b.co","custom":{"__proto__":{"x":1},"plan":"pro"}}');
-    const copy = cloneData(state);
-    expect(copy).toStrictEqual(state);
-    expect(Object.getPrototypeOf(copy.aggregates.traits.custom)).toBe(Object.prototype);
-    expect(Object.keys(copy.aggregates.traits.custom!)).toEqual(['__proto__', 'plan']);
-    copy.aggregates.counts.page_view = 5;
-    copy.aggregates.traits.custom!.plan = 'free';
-    expect(state.aggregates.counts).toEqual({});
-    expect(state.aggregates.traits.custom!.plan).toBe('pro');
+  it('leaves a visitor with history untouched: counts, rules, topics, traits and stage', () => {
+    // Folding changes the aggregates' maps in place on its copy: the copy must not share them with the state it was given.
+    let state = newVisitorState('demo', 'a-1', NOW);
+    state = applyBatch(state, [journey.identify(), journey.download(), { ...journey.pricing(), topics: ['pricing'] }], NOW, config, NOW).state;
+    const before = structuredClone(state);
+    const next = applyBatch(state, [journey.identify({ title: 'VP Marketing' }), journey.download(), { ...journey.pricing(), topics: ['pricing', 'analytics'] }, journey.webinar(), journey.demo()], NOW + 60_000, config, NOW + 60_000).state;
+    expect(state).toEqual(before);
+    expect(next.aggregates.eventCount).toBe(before.aggregates.eventCount + 5);
+    expect(next.stage).not.toBe(before.stage);
   });
 
   it('an identify inside a batch counts its fit for the events after it', () => {
