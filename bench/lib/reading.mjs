@@ -54,7 +54,7 @@ export function reading(r) {
       `A batch of 20 costs ${fmt(b20.le.p50.median)} ms (${fmt(b20.p50Ratio.median)}x the hop, ${fmt(b20.le.p50.median / 20, 3)} ms per event)` +
         (cpu?.[1] && cpu?.[20]
           ? `. By stage, what grows with the events is the commit (${us(stage(1, 'commit'))} for one event, ${us(stage(20, 'commit'))} for 20): the 20 entries leave the state row for a ` +
-            `timeline row at once, written with the state row in one statement through a trigger (a transaction only when the windows are cut back, every tenth batch or so). ${grown(['check', 'RPC, parse and validate', 'fold'])}` +
+            `timeline row at once, written with the state row in one statement through a trigger (a transaction only when the windows are cut back: the timeline at four times its cap, every 15th batch of 20). ${grown(['check', 'RPC, parse and validate', 'fold'])}` +
             `The baseline's beacon costs ${fmt(cpu[1].baselineMs, 3)} ms single and ${fmt(cpu[20].baselineMs, 3)} ms for the bigger body.`
           : '.') +
         ` At concurrency 16 and 64 both sides are bound by the two cores they share with the load generator, so latency there is queueing and the ratio follows the CPU ratio ` +
