@@ -182,7 +182,7 @@ async function readLimited(`],
   },
   noTimelineDelete: {
     what: 'a trim drops timeline rows from memory and moves their ids to seen, but deletes no row',
-    applied: 'measurement only, on 335d299 (1.45x against 1.62x: most of a cut is its DELETE and what it frees)',
+    applied: 'measurement only, on 335d299 (1.45x against 1.62x; per-runtime ranges overlap, so this does not tell the DELETE from the rest of a cut)',
     edits: [['objects/visitor-store.ts', "        this.sql.exec('DELETE FROM timeline WHERE seq <= ?', dropped.at(-1)!.seq);", '']],
   },
   noSeenRow: {
@@ -192,7 +192,7 @@ async function readLimited(`],
   },
   trimEvery: {
     what: 'the timeline is cut back by one row at every flush once it holds its cap plus one batch (to profile a trim)',
-    applied: 'measurement only, on 335d299 (1.53x against 1.62x: one small cut per batch costs no more than a big one every fifth)',
+    applied: 'measurement only, on 335d299 (1.53x against 1.62x, 2 runtimes, ranges overlap: one small cut per batch did not read as dearer than a big one every fifth)',
     edits: [
       ['objects/visitor-store.ts', '    if (total >= 2 * LIMITS.timelineCap) return true;', '    if (total >= LIMITS.timelineCap + 20) return true;'],
       ['objects/visitor-store.ts', '    if (w.timelineTotal >= 2 * LIMITS.timelineCap) {', '    if (w.timelineTotal >= LIMITS.timelineCap + 20) {'],
