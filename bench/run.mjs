@@ -33,7 +33,7 @@ const wants = (name) => !only || only.has(name);
 /** Sample sizes: full run, and --quick. */
 const SIZE = quick
   ? { ingestRuns: 2, ingestPairs: 1, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
-  : { ingestRuns: 6, ingestPairs: 3, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+  : { ingestRuns: 12, ingestPairs: 6, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
 
 const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = Date.now();
@@ -97,7 +97,7 @@ try {
     results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
   }
   if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
-  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 12, log });
+  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 8, log });
   results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
 } finally {
   for (const close of open.reverse()) await close().catch(() => undefined);

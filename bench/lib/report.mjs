@@ -161,7 +161,7 @@ function cpuSection(r) {
 \`node bench/cpu.mjs\` (a section of this run): copies of \`worker/\` that answer the beacon at one point of its path
 (stage cuts, \`bench/lib/patches.mjs\`) run beside the baseline at c=${c.concurrency} for ${c.rounds} rounds; in each round every cut
 is timed right next to a baseline window of its own (${c.perRound[1]} single beacons or ${c.perRound[20]} batches each). Each figure
-is workerd's CPU per beacon (its threads' run time) over the baseline's in the adjacent window, median over rounds; what a stage costs is the step from the cut before it
+is workerd's CPU per beacon (its threads' run time) over the baseline's in the adjacent window (means over rounds: the ratio of the two sums); what a stage costs is the step from the cut before it
 (about ±3% of the baseline is noise on this machine, so a step of a few µs can read as negative). This is what bounds
 the c=16 and c=64 cells: there, latency follows CPU.
 
