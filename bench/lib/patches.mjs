@@ -200,12 +200,12 @@ async function readLimited(`],
   },
   tinyEntries: {
     what: 'timeline entries are stored as their id and time only (what the bytes of the entries cost to serialize and write; loses the timeline)',
-    applied: 'measurement only, on 3a1ec07 (3 runtimes each, batch of 20: 1.59x -> 1.40x, ranges overlap): the most a more compact encoding could save',
+    applied: 'measurement only, on d7a5659 (3 runtimes each, batch of 20: 1.59x -> 1.40x, ranges overlap): the most a more compact encoding could save',
     edits: [['objects/visitor-store.ts', '    const added = JSON.stringify(entries);', '    const added = JSON.stringify(entries.map((e) => ({ id: e.id, at: e.at })));']],
   },
   deflateRows: {
     what: 'a timeline row written at a flush holds its entries deflated (node:zlib, level 1) instead of JSON text (what compressing them would save; rows become unreadable by the SQL that reads ids)',
-    applied: 'not applied: no gain (on 3a1ec07, 3 runtimes each, batch of 20: 1.47x as it is, 1.53x deflated; compressing costs 25-35 µs a batch in workerd, about what the smaller rows save)',
+    applied: 'not applied: no gain (on d7a5659, 3 runtimes each, batch of 20: 1.47x as it is, 1.53x deflated; compressing costs 25-35 µs a batch in workerd, about what the smaller rows save)',
     edits: [
       ['objects/visitor-store.ts', "import { LIMITS } from '../schema/limits';", "import { LIMITS } from '../schema/limits';\nimport { deflateRawSync } from 'node:zlib';"],
       ['objects/visitor-store.ts', 'next.oldest, next.newest, next.json);', 'next.oldest, next.newest, deflateRawSync(next.json, { level: 1 }));'],
