@@ -123,7 +123,7 @@ export function applyBatch(
 /**
  * A copy of `prev` that folding may change without touching `prev`: applyEvent mutates the
  * aggregates' scalars and their counts, rules and topics maps (replacing the entries, never
- * changing one), and replaces traits. Copies those four objects only, not the whole state.
+ * changing one), and replaces traits. Copies the state, its aggregates and those three maps only.
  */
 function foldCopy(prev: VisitorState): VisitorState {
   const a = prev.aggregates;
