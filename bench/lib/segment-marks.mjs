@@ -14,7 +14,7 @@ const MARKS = [
   ['route checks', 'site config (isolate cache), origin, privacy headers, user agent', 'routes/collect.ts', '  const result = await visitorStub('],
   ['RPC in', 'deliver the call and the body text to the visitor object', 'objects/visitor-object.ts', '    const read = readRoutedBatch(body, meta);'],
   ['parse and validate', "the batch's one JSON.parse, and the fast parser (or BatchSchema)", 'objects/visitor-object.ts', "    if ('error' in read) return read;"],
-  ['config, budget', 'check the config version and the automation flag, take from the token bucket', 'objects/visitor-object.ts', '    const seen = this.store.seenIds('],
+  ['config, budget', 'check the config version and the automation flag, take from the token bucket', 'objects/visitor-object.ts', '    const fresh = this.store.unseen('],
   ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
   ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
   ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    // Most beacons are one statement'],

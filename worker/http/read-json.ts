@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ApiError, issuesMessage, zodIssues } from '../errors';
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
+const COMMON_TYPES = new Set(['text/plain;charset=UTF-8', 'application/json', 'text/plain']);
 
 /**
  * Accepts `application/json` and `text/plain` (what `sendBeacon` sends, which avoids a CORS
@@ -21,9 +22,13 @@ export async function readJsonText(c: Context, maxBytes: number): Promise<{ text
 
 /** The body as text, with readJsonBody's checks (type, size, encoding, not empty), without parsing it. */
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
-  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type && !ACCEPTED_TYPES.includes(type)) {
-    throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json or text/plain, got "${type}"`);
+  const header = req.headers.get('content-type');
+  // What sendBeacon and fetch with JSON send is accepted as it comes; anything else is normalized first.
+  if (header !== null && !COMMON_TYPES.has(header)) {
+    const type = header.split(';')[0]!.trim().toLowerCase();
+    if (type && !ACCEPTED_TYPES.includes(type)) {
+      throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json or text/plain, got "${type}"`);
+    }
   }
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);

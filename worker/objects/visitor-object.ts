@@ -80,9 +80,10 @@ export class VisitorObject extends DurableObject<Env> {
     this.bucket = limit.bucket;
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
-    const seen = this.store.seenIds(batch.events.map((e) => e.id));
-    const fresh = batch.events.filter((e) => !seen.has(e.id));
-    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, seen.size);
+    // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
+    const fresh = this.store.unseen(batch.events);
+    const duplicates = batch.events.length - fresh.length;
+    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
       isNewVisitor: this.state === null,
@@ -90,7 +91,7 @@ export class VisitorObject extends DurableObject<Env> {
       transitions: outcome.transitions,
       demoRequests: outcome.demoRequests,
     });
-    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, seen.size);
+    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, duplicates);
   }
 
   private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number): string {

@@ -237,10 +237,10 @@ export class VisitorStore {
     w.timelineTotal += ids.length;
   }
 
-  /** Which of these event ids were applied before (within the dedupe window). */
-  seenIds(ids: string[]): Set<string> {
+  /** The events whose ids were not applied before (within the dedupe window), in order. */
+  unseen<T extends { id: string }>(events: T[]): T[] {
     const { ids: known } = this.load();
-    return new Set(ids.filter((id) => known.has(id)));
+    return events.filter((e) => !known.has(e.id));
   }
 
   /**
