@@ -23,6 +23,9 @@ import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-b
  */
 export const TIMELINE_TRIM_FACTOR = 4;
 
+/** Whether a timeline of `total` entries is due to be cut back (asked before a flush by `trimDue`, after it by `appendRow`). */
+const timelineFull = (total: number) => total >= TIMELINE_TRIM_FACTOR * LIMITS.timelineCap;
+
 /** Pending entries move to a timeline row at this many (most beacons carry one event)... */
 export const PENDING_FLUSH_ENTRIES = 10;
 /** ...or at this many characters of JSON, so the state row stays small (one 4 KiB page for a typical state). */
@@ -192,7 +195,7 @@ export class VisitorStore {
   private trimDue(n: number): boolean {
     const w = this.load();
     const total = w.timelineTotal + n;
-    if (total >= TIMELINE_TRIM_FACTOR * LIMITS.timelineCap) return true;
+    if (timelineFull(total)) return true;
     const oldestSeen = w.seen[0];
     return oldestSeen !== undefined && total + w.seenTotal - oldestSeen.n >= LIMITS.dedupeWindow;
   }
@@ -255,7 +258,7 @@ export class VisitorStore {
     this.sql.exec('INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (?, ?, ?, ?, ?)', seq, ids.length, entries.oldest, entries.newest, entries.json);
     this.noteTimelineRow(w, seq, ids);
 
-    if (w.timelineTotal >= TIMELINE_TRIM_FACTOR * LIMITS.timelineCap) {
+    if (timelineFull(w.timelineTotal)) {
       const { dropped, total } = dropOldest(w.timeline, w.timelineTotal, LIMITS.timelineCap, 1);
       w.timelineTotal = total;
       if (dropped.length > 0) {
