@@ -6,17 +6,19 @@
  *
  *   node --experimental-websocket bench/profile.mjs [--events=1] [--count=2000] [--concurrency=1] [--variant=all] [--baseline] [--lines=40]
  *
- * --lines adds self time by source line; --baseline profiles the baseline Worker (bench/baseline) instead.
+ * --lines adds self time by source line; --baseline profiles the baseline Worker (bench/baseline) instead;
+ * --out=FILE writes the raw .cpuprofile.
  *
- * --variant profiles a patched copy of worker/ (bench/lib/patches.mjs) instead of worker/.
+ * --variant profiles a patched copy of worker/ (bench/lib/patches.mjs) instead of worker/: a variant's
+ * name, or `ref+patch` as bench/cpu.mjs takes them (e.g. `current+textRead`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { closedLoop, createClient } from './lib/http.mjs';
+import { freePort, inspector, moduleMap } from './lib/inspector.mjs';
 import { batch, pageViews } from './lib/events.mjs';
-import { VARIANTS, patchedCopy } from './lib/patches.mjs';
+import { PATCHES, VARIANTS, patchedCopy } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 
@@ -24,67 +26,18 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const EVENTS = Number(args.events ?? 1);
 const COUNT = Number(args.count ?? 2000);
 const CONCURRENCY = Number(args.concurrency ?? 1);
+const SAMPLE_US = 100;
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-/** A minimal CDP client over the inspector WebSocket. */
-async function inspector(url) {
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.id && pending.has(msg.id)) {
-      pending.get(msg.id)(msg);
-      pending.delete(msg.id);
-    }
-  };
-  return {
-    send: (method, params = {}) =>
-      new Promise((resolve) => {
-        pending.set(++id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => ws.close(),
-  };
+/** A named variant, or `ref+patch+patch` as bench/cpu.mjs takes them (`current+textRead`: worker/ as it is, patched). */
+function variantOf(spec) {
+  const named = VARIANTS.find((v) => v.name === spec);
+  if (named) return named;
+  const [ref, ...patches] = spec.split('+');
+  for (const p of patches) if (!PATCHES[p]) throw new Error(`no patch ${p}; one of ${Object.keys(PATCHES).join(', ')}`);
+  if (patches.length === 0 && ref !== 'current') throw new Error(`no variant ${spec}; one of ${VARIANTS.map((v) => v.name).join(', ')}, or ref+patch`);
+  return { name: spec.replace(/[^\w+-]/g, '_'), ref: ref === 'current' ? undefined : ref, patches };
 }
-
-/** Line -> module path, from the `// path/to/module.ts` markers esbuild writes in a bundle. */
-function moduleMap(bundlePath) {
-  const starts = [];
-  readFileSync(bundlePath, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(line);
-      if (m) starts.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/').replace(/^(\.\.\/)+/, '')]);
-    });
-  return (line) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = '(bundle prelude)';
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid][0] <= line) {
-        found = starts[mid][1];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
-}
-
-const variant = args.variant ? VARIANTS.find((v) => v.name === args.variant) : null;
-if (args.variant && !variant) throw new Error(`no variant ${args.variant}; one of ${VARIANTS.map((v) => v.name).join(', ')}`);
+const variant = args.variant ? variantOf(args.variant) : null;
 const copies = variant ? mkdtempSync(join(tmpdir(), 'leadedge-profile-')) : null;
 const entry = variant ? patchedCopy(copies, variant) : undefined;
 // --baseline profiles the baseline Worker instead, to compare the same beacons' costs side by side.
@@ -101,16 +54,22 @@ try {
   const target = list.find((t) => t.id === `core:user:${kind}`);
   const cdp = await inspector(target.webSocketDebuggerUrl);
   await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await cdp.send('Profiler.setSamplingInterval', { interval: SAMPLE_US });
   await cdp.send('Profiler.start');
   const run = await closedLoop({ concurrency: CONCURRENCY, count: COUNT, maxMs: 120_000, send });
   const { result } = await cdp.send('Profiler.stop');
   cdp.close();
   const profile = result.profile;
+  // --out keeps the raw profile (open it in Chrome DevTools, or sum inclusive times from it).
+  if (args.out) writeFileSync(args.out, JSON.stringify(profile));
 
-  // Self time per node from the samples.
+  // Self time per node from the samples, each capped at two intervals: a longer gap is the thread off the CPU
+  // (preempted by the load generator on a small machine), which would otherwise be charged to whatever ran then.
   const self = new Map();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  for (let i = 0; i < profile.samples.length; i++) {
+    const t = Math.min(profile.timeDeltas[i] ?? 0, 2 * SAMPLE_US) / 1000;
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + t);
+  }
   const script = runtime.bundlePath ?? 'bench/baseline/worker.mjs';
   const ours = (url) => url.endsWith(script.split('/').pop());
   const moduleOf = runtime.bundlePath ? moduleMap(runtime.bundlePath) : () => 'bench/baseline/worker.mjs';

@@ -214,6 +214,18 @@ async function readLimited(`],
         '"SELECT seq, n, CASE WHEN typeof(json) = \'blob\' THEN \'[]\' ELSE (SELECT json_group_array(e.value ->> \'$.id\') FROM json_each(timeline.json) e) END AS ids FROM timeline ORDER BY seq",'],
     ],
   },
+  noFlushWrite: {
+    what: 'a flush runs no statement (the state row and the timeline row are not written; what that one statement costs a batch)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-store.ts', "      this.sql.exec('INSERT INTO flush_write (state, seq, n, oldest, newest, entries) VALUES (?, ?, ?, ?, ?, ?)', JSON.stringify(state), seq, next.ids.length, next.oldest, next.newest, next.json);",
+      '      void [JSON.stringify(state), seq, next.ids.length, next.oldest, next.newest, next.json];']],
+  },
+  stateOnlyFlush: {
+    what: 'a flush writes the state row only, as a beacon without a flush does (what the timeline row and the trigger add to the statement)',
+    applied: 'measurement only',
+    edits: [['objects/visitor-store.ts', "      this.sql.exec('INSERT INTO flush_write (state, seq, n, oldest, newest, entries) VALUES (?, ?, ?, ?, ?, ?)', JSON.stringify(state), seq, next.ids.length, next.oldest, next.newest, next.json);",
+      "      this.sql.exec('INSERT INTO state (k, json, pending) VALUES (1, ?, ?) ON CONFLICT (k) DO UPDATE SET json = excluded.json, pending = excluded.pending', JSON.stringify(state), '[]');"]],
+  },
   bigPending: {
     what: 'the state row holds up to 60 entries or 16,000 characters before they move to a timeline row (fewer timeline rows and transactions for batches)',
     applied: 'not applied: no gain beyond noise; the state row stays small',

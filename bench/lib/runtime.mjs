@@ -115,7 +115,7 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
 }
 
 /** workerd processes started by this Node process (Miniflare spawns one per instance). */
-function workerdChildren() {
+export function workerdChildren() {
   const pids = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -143,7 +143,7 @@ function cpuMsOf(pid) {
 }
 
 /** Time on CPU of a process's live threads, in ns (/proc/PID/task/TID/schedstat, first field). */
-function runNsOf(pid) {
+export function runNsOf(pid) {
   try {
     let ns = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
