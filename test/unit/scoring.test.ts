@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyEvent, emptyAggregates, topTopics } from '../../worker/scoring/aggregates';
 import { addDecayed, decayFactor, valueAt } from '../../worker/scoring/decay';
 import { fitRuleMatches } from '../../worker/scoring/fit';
-import { eventPath, globToRegExp, ruleMatches, rulesForType } from '../../worker/scoring/match';
+import { eventPath, globToRegExp, matchingRules, ruleMatches, rulesForType } from '../../worker/scoring/match';
 import { computeScore } from '../../worker/scoring/score';
 import { nextStage, stagesReached } from '../../worker/scoring/stages';
 import type { FitRule } from '../../worker/schema/config';
@@ -68,6 +68,37 @@ describe('rules by event type', () => {
       for (const rule of rules.filter((r) => !rulesForType(rules, type).includes(r))) {
         expect(ruleMatches(rule, makeEvent({ type } as never), '/blog/x')).toBe(false);
       }
+    }
+  });
+});
+
+describe('rules an event matches', () => {
+  const pathRules = [
+    { id: 'pv', when: { type: 'page_view' as const }, points: 1, cooldownMinutes: 0 },
+    { id: 'blog', when: { type: 'page_view' as const, path: '/blog/**' }, points: 1, cooldownMinutes: 0 },
+    { id: 'pricing', when: { path: '/pricing' }, points: 1, cooldownMinutes: 0 },
+  ];
+  const withTopic = [...pathRules, { id: 'topic', when: { type: 'page_view' as const, topic: 'analytics' }, points: 1, cooldownMinutes: 0 }];
+  const expected = (rules: typeof withTopic, event: ReturnType<typeof makeEvent>, path: string) =>
+    rulesForType(rules, event.type).filter((r) => ruleMatches(r, event, path)).map((r) => r.id);
+
+  it('answers as rule-by-rule matching does, for pages seen before and events that differ only in topics', () => {
+    for (const rules of [pathRules, withTopic]) {
+      for (const [path, topics] of [['/blog/a', []], ['/pricing', ['analytics']], ['/blog/a', ['analytics']], ['/blog/a', []], ['/pricing', []]] as const) {
+        const event = makeEvent({ type: 'page_view', path, topics: [...topics] });
+        expect(matchingRules(rules, event, path).map((r) => r.id)).toEqual(expected(rules, event, path));
+      }
+    }
+    // The topic rule is checked per event: the same page with and without the topic differs.
+    expect(matchingRules(withTopic, makeEvent({ type: 'page_view', path: '/blog/a', topics: ['analytics'] }), '/blog/a').map((r) => r.id)).toEqual(['pv', 'blog', 'topic']);
+    expect(matchingRules(withTopic, makeEvent({ type: 'page_view', path: '/blog/a', topics: [] }), '/blog/a').map((r) => r.id)).toEqual(['pv', 'blog']);
+  });
+
+  it('keeps answering right past the size of its memory of paths', () => {
+    for (let i = 0; i < 1_200; i++) {
+      const path = i % 3 === 0 ? `/blog/p${i}` : `/page/${i}`;
+      const event = makeEvent({ type: 'page_view', path });
+      expect(matchingRules(pathRules, event, path).map((r) => r.id)).toEqual(i % 3 === 0 ? ['pv', 'blog'] : ['pv']);
     }
   });
 });

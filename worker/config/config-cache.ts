@@ -22,7 +22,8 @@ export async function loadSiteConfig(env: Env, site: string, now = Date.now()): 
   const hit = cache.get(site);
   if (hit && now - hit.at < CONFIG_CACHE_TTL_MS) return hit.loaded;
   const stored = await siteStub(env, site).getConfig(site);
-  const loaded = stored ? toLoaded(stored.version, stored.document) : null;
+  // The same version is the same document: keep the resolved config (and what is compiled per config object).
+  const loaded = !stored ? null : hit?.loaded?.version === stored.version ? hit.loaded : toLoaded(stored.version, stored.document);
   remember(site, loaded, now);
   return loaded;
 }

@@ -104,21 +104,18 @@ function pendingFrom(json: string): Pending {
 /** `pending` plus `entries` (oldest first); `json` when the caller already has the whole array's JSON. */
 function withEntries(pending: Pending, entries: TimelineEntry[], json?: string): Pending {
   let { oldest, newest } = pending;
+  const ids = pending.ids.slice();
   for (const e of entries) {
     if (e.at < oldest) oldest = e.at;
     if (e.at > newest) newest = e.at;
+    ids.push(e.id);
   }
   let whole = json;
   if (whole === undefined) {
     const added = JSON.stringify(entries);
     whole = pending.ids.length === 0 ? added : `${pending.json.slice(0, -1)},${added.slice(1)}`;
   }
-  return {
-    json: whole,
-    ids: [...pending.ids, ...entries.map((e) => e.id)],
-    oldest,
-    newest,
-  };
+  return { json: whole, ids, oldest, newest };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { SiteConfig } from '../schema/config';
 import type { LeadEvent, Traits } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { addDecayed, valueAt, type Decayed } from './decay';
-import { eventKey, ruleMatches, rulesForType } from './match';
+import { eventKey, matchingRules } from './match';
 
 /** One behaviour rule's history: decayed hit count plus plain facts for display. */
 export type RuleAggregate = Decayed & { count: number; last: number };
@@ -45,8 +45,7 @@ export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, conf
   for (const topic of event.topics ?? []) addTopic(agg, topic, at, halfLife);
 
   const counted: string[] = [];
-  for (const rule of rulesForType(config.scoring.behavior, event.type)) {
-    if (!ruleMatches(rule, event, path)) continue;
+  for (const rule of matchingRules(config.scoring.behavior, event, path)) {
     const prev = agg.rules[rule.id];
     const cooldownMs = rule.cooldownMinutes * 60_000;
     if (prev && cooldownMs > 0 && Math.abs(at - prev.last) < cooldownMs) continue;
@@ -66,7 +65,10 @@ function countEventKey(agg: Aggregates, key: string) {
 }
 
 function addTopic(agg: Aggregates, topic: string, at: number, halfLife: number) {
-  agg.topics[topic] = addDecayed(Object.hasOwn(agg.topics, topic) ? agg.topics[topic] : undefined, 1, at, halfLife);
+  const known = Object.hasOwn(agg.topics, topic);
+  agg.topics[topic] = addDecayed(known ? agg.topics[topic] : undefined, 1, at, halfLife);
+  // Only a new topic can take the map over its cap.
+  if (known) return;
   const names = Object.keys(agg.topics);
   if (names.length <= LIMITS.maxTrackedTopics) return;
   const weakest = names.reduce((a, b) =>

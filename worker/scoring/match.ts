@@ -62,6 +62,37 @@ export function rulesForType(rules: readonly BehaviorRule[], type: LeadEvent['ty
   return list;
 }
 
+/** At most this many paths' answers are kept per config and event type (then they start over). */
+const PATH_MEMO_SIZE = 500;
+
+type TypeIndex = { perEvent: boolean; byPath: Map<string, readonly BehaviorRule[]> };
+const typeIndexes = new WeakMap<readonly BehaviorRule[], TypeIndex>();
+
+/**
+ * The behaviour rules an event matches, in config order (do not change the array). A rule whose
+ * `when` names only a type and a path glob is decided by (type, path) alone, and a beacon's events
+ * mostly repeat a few pages: those answers are kept per config, type and path. Rules that also look
+ * at a name, topics or props are checked for every event.
+ */
+export function matchingRules(rules: readonly BehaviorRule[], event: LeadEvent, path: string): readonly BehaviorRule[] {
+  const candidates = rulesForType(rules, event.type);
+  let index = typeIndexes.get(candidates);
+  if (!index) {
+    index = { perEvent: candidates.some((r) => !decidedByPath(r)), byPath: new Map() };
+    typeIndexes.set(candidates, index);
+  }
+  if (index.perEvent) return candidates.filter((r) => ruleMatches(r, event, path));
+  let matched = index.byPath.get(path);
+  if (!matched) {
+    if (index.byPath.size >= PATH_MEMO_SIZE) index.byPath.clear();
+    matched = candidates.filter((r) => ruleMatches(r, event, path));
+    index.byPath.set(path, matched);
+  }
+  return matched;
+}
+
+const decidedByPath = (rule: BehaviorRule) => rule.when.name === undefined && rule.when.topic === undefined && rule.when.props === undefined;
+
 type Matcher = (event: LeadEvent, path: string) => boolean;
 
 /** Per config object: a new config version is a new object, so nothing here goes stale. */

@@ -90,11 +90,7 @@ export function applyBatch(
   const timeline: TimelineEntry[] = [];
   const transitions: Transition[] = [];
   const demoRequests: TimelineEntry[] = [];
-  const ordered = events
-    .map((event) => ({ event, at: correctedTime(event.ts, sentAt, receivedAt) }))
-    .sort((a, b) => a.at - b.at);
-
-  for (const { event, at } of ordered) {
+  for (const { event, at } of inTimeOrder(events, sentAt, receivedAt)) {
     const path = eventPath(event);
     const rules = applyEvent(state.aggregates, event, path, config, at);
     const entry = toTimelineEntry(event, path, at, receivedAt, rules);
@@ -118,6 +114,13 @@ export function applyBatch(
     }
   }
   return { state, timeline, transitions, demoRequests };
+}
+
+/** Events with their corrected times, oldest first (a stable sort, skipped when they came in order, as the SDK sends them). */
+function inTimeOrder(events: LeadEvent[], sentAt: number, receivedAt: number): { event: LeadEvent; at: number }[] {
+  const timed = events.map((event) => ({ event, at: correctedTime(event.ts, sentAt, receivedAt) }));
+  for (let i = 1; i < timed.length; i++) if (timed[i]!.at < timed[i - 1]!.at) return timed.sort((a, b) => a.at - b.at);
+  return timed;
 }
 
 /**
