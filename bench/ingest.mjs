@@ -9,7 +9,8 @@ import { batch, pageViews } from './lib/events.mjs';
 import { createBenchSite } from './lib/site.mjs';
 import { acrossRuns, quantile } from './lib/stats.mjs';
 
-const SITE = 'bench-ingest';
+export const INGEST_SITE = 'bench-ingest';
+const SITE = INGEST_SITE;
 /** Distinct visitors requests rotate over: many objects, as in production, few collisions at c=64. */
 const VISITORS = 256;
 

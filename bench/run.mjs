@@ -33,7 +33,7 @@ const wants = (name) => !only || only.has(name);
 /** Sample sizes: full run, and --quick. */
 const SIZE = quick
   ? { ingestRuns: 2, ingestPairs: 1, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
-  : { ingestRuns: 12, ingestPairs: 6, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+  : { ingestRuns: 16, ingestPairs: 8, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
 
 const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = Date.now();
@@ -97,7 +97,7 @@ try {
     results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
   }
   if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
-  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 8, log });
+  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 6, log });
   results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
 } finally {
   for (const close of open.reverse()) await close().catch(() => undefined);
@@ -107,7 +107,8 @@ results.loadAfter = loadAverage();
 results.seconds = (Date.now() - started) / 1000;
 const experiments = existsSync('bench/experiments.json') ? JSON.parse(readFileSync('bench/experiments.json', 'utf8')) : null;
 const cpuTrials = existsSync('bench/cpu-trials.json') ? JSON.parse(readFileSync('bench/cpu-trials.json', 'utf8')) : null;
-const report = renderReport(results, experiments, cpuTrials);
+const ingestSame = existsSync('bench/ingest-same.json') ? JSON.parse(readFileSync('bench/ingest-same.json', 'utf8')) : null;
+const report = renderReport(results, experiments, cpuTrials, ingestSame);
 const official = !only && !quick;
 if (official) writeFileSync('BENCHMARKS.md', mergeInto(existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '', report));
 if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);

@@ -122,6 +122,19 @@ calls one RPC on the same object name, which increments a counter in SQLite: one
 with one row written. CPU is workerd's (user + system) per request, Miniflare's entry worker included on both sides.
 
 ${table(['cell', 'LeadEdge p50 / p99', 'baseline p50 / p99', 'p50 ratio', 'p99 ratio', 'LeadEdge throughput', 'baseline', 'workerd CPU per request'], rows)}
+${sameSection(ingestSame)}`;
+}
+
+/** The method against itself (bench/ingest-same.mjs): how far a cell's median strays when both sides run the same code. */
+function sameSection(s) {
+  if (!s) return '';
+  const cell = (c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency} ${fmt(c.p50Ratio.median)}x (${fmt(c.p50Ratio.min)}-${fmt(c.p50Ratio.max)})`;
+  return `
+How much of a ratio is noise: the same method with the same code on both sides (\`${s.command}\`, ${s.kind} against ${s.kind},
+run ${s.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${s.loadBefore} -> ${s.loadAfter}, ${s.runs} runs on ${s.pairs} pairs)
+should read 1.00x; it read p50 ratios of ${s.cells.map(cell).join('; ')}. Single runs stray far, at c=64 most, and a
+cell's median is known to about a tenth (the ingest medians above moved by that much between full runs). The targets
+table judges the medians as measured.
 `;
 }
 
@@ -302,9 +315,9 @@ function caveats() {
 `;
 }
 
-export function renderReport(r, experiments = null, cpuTrials = null) {
+export function renderReport(r, experiments = null, cpuTrials = null, ingestSame = null) {
   const text = reading(r);
-  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r), cpuSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
+  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r, ingestSame), cpuSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
     .filter(Boolean)
     .join('\n');
 }
