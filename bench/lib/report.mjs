@@ -102,7 +102,7 @@ Paired by round: ${added.join('; ')}.
   return out;
 }
 
-function ingestSection(r) {
+function ingestSection(r, ingestSame = null) {
   if (!r.ingest) return '';
   const rows = r.ingest.cells.map((c) => [
     cellName(c),
@@ -132,7 +132,7 @@ function sameSection(s) {
   return `
 How much of a ratio is noise: the same method with the same code on both sides (\`${s.command}\`, ${s.kind} against ${s.kind},
 run ${s.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${s.loadBefore} -> ${s.loadAfter}, ${s.runs} runs on ${s.pairs} pairs)
-should read 1.00x; it read p50 ratios of ${s.cells.map(cell).join('; ')}. Single runs stray far, at c=64 most, and a
+should read 1.00x; it read p50 ratios of ${s.cells.map(cell).join('; ')}. Single runs stray far (by up to about half), and a
 cell's median is known to about a tenth (the ingest medians above moved by that much between full runs). The targets
 table judges the medians as measured.
 `;
