@@ -19,14 +19,13 @@
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { BEACON_ORIGIN, closedLoop, createClient } from './lib/http.mjs';
 import { batch, pageViews } from './lib/events.mjs';
 import { PATCHES, patchedCopy } from './lib/patches.mjs';
 import { freePort, inspector, moduleMap } from './lib/inspector.mjs';
-import { ADMIN_TOKEN, runNsOf, workerdChildren } from './lib/runtime.mjs';
+import { ADMIN_TOKEN, bundleLeadEdge, runNsOf, workerdChildren } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
@@ -77,20 +76,7 @@ const specs = { a: String(args.a ?? 'current'), b: String(args.b ?? 'current') }
 patchedCopy(root, variantOf('a', specs.a));
 patchedCopy(root, variantOf('b', specs.b));
 writeFileSync(join(root, 'ab-entry.js'), ENTRY);
-const outfile = join(root, 'ab.mjs');
-await build({
-  entryPoints: [join(root, 'ab-entry.js')],
-  nodePaths: [resolve('node_modules')],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
-  conditions: ['workerd', 'worker', 'browser'],
-  mainFields: ['module', 'main'],
-  external: ['cloudflare:*', 'node:*'],
-  logLevel: 'error',
-});
+const outfile = await bundleLeadEdge(root, join(root, 'ab-entry.js'));
 
 const inspectorPort = args.profile ? await freePort() : undefined;
 const before = new Set(workerdChildren());
@@ -165,7 +151,7 @@ async function profiled(send) {
   const cdp = await inspector(list.find((t) => t.id === 'core:user:leadedge-ab').webSocketDebuggerUrl);
   const copyOfLine = moduleMap(outfile);
   const copyOf = (frame) => {
-    if (!frame.url.endsWith('ab.mjs')) return null;
+    if (!frame.url.endsWith(outfile.split('/').pop())) return null;
     const m = /(?:^|\/)(a|b)\/(?:worker|bench)\//.exec(copyOfLine(frame.lineNumber));
     return m ? m[1] : null;
   };

@@ -27,7 +27,7 @@ export const ADMIN_TOKEN = 'dev-admin-token';
  * Bundles the bench entry (the real Worker plus probes) to one ES module. `entry` may point at a
  * copy of the harness next to a patched copy of worker/ (bench/experiments.mjs).
  */
-async function bundleLeadEdge(outdir, entry = 'bench/harness/leadedge-entry.ts') {
+export async function bundleLeadEdge(outdir, entry = 'bench/harness/leadedge-entry.ts') {
   const outfile = join(outdir, 'leadedge.mjs');
   await build({
     entryPoints: [entry],
