@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { BEACON_ORIGIN, closedLoop, createClient } from './lib/http.mjs';
 import { batch, pageViews } from './lib/events.mjs';
-import { PATCHES, patchedCopy } from './lib/patches.mjs';
+import { patchedCopy, variantOfSpec } from './lib/patches.mjs';
 import { freePort, inspector, moduleMap } from './lib/inspector.mjs';
 import { ADMIN_TOKEN, bundleLeadEdge, runNsOf, workerdChildren } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
@@ -36,13 +36,6 @@ const WINDOW = Number(args.window ?? 300);
 const VISITORS = 64;
 const SITE = 'bench-ab';
 const SAMPLE_US = 100;
-
-/** `ref+patch+patch` (ref `current` is worker/ as it is) as a patchedCopy variant. */
-function variantOf(name, spec) {
-  const [ref, ...patches] = spec.split('+');
-  for (const p of patches) if (!PATCHES[p]) throw new Error(`no patch ${p}; one of ${Object.keys(PATCHES).join(', ')}`);
-  return { name, ref: ref === 'current' ? undefined : ref, patches };
-}
 
 /** One module exporting both copies: a header picks the copy, and each copy sees only its own bindings. */
 const ENTRY = `
@@ -73,8 +66,8 @@ export default {
 const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'leadedge-ab-'));
 
 const specs = { a: String(args.a ?? 'current'), b: String(args.b ?? 'current') };
-patchedCopy(root, variantOf('a', specs.a));
-patchedCopy(root, variantOf('b', specs.b));
+patchedCopy(root, variantOfSpec(specs.a, 'a'));
+patchedCopy(root, variantOfSpec(specs.b, 'b'));
 writeFileSync(join(root, 'ab-entry.js'), ENTRY);
 const outfile = await bundleLeadEdge(root, join(root, 'ab-entry.js'));
 

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { closedLoop, createClient } from './lib/http.mjs';
 import { batch, pageViews } from './lib/events.mjs';
 import { loadAverage, revision } from './lib/machine.mjs';
-import { PATCHES, patchedCopy } from './lib/patches.mjs';
+import { PATCHES, patchedCopy, variantOfSpec } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -65,8 +65,6 @@ export const TRIALS = [
   ['bigPending', 'current'],
 ];
 
-const variantName = (spec) => spec.replace(/[^\w+#-]/g, '_').replace('#', '_copy');
-
 /**
  * @param {{ variants: string[], events?: number[], rounds?: number, scale?: number, log?: (s: string) => void }} opts
  * @returns {Promise<{ rounds: number, cells: { events: number, baselineMs: number, variants: { spec: string, ms: number, ratio: number, ratios: number[] }[] }[] }>}
@@ -78,8 +76,7 @@ export async function pairedCpu({ variants, events = [1, 20], rounds = 20, scale
     const base = await startRuntime({ kind: 'baseline' });
     targets.push({ spec: 'baseline', runtime: base, client: createClient(base.url) });
     for (const spec of variants) {
-      const [ref, ...patches] = spec.split('#')[0].split('+');
-      const entry = patchedCopy(root, { name: variantName(spec), ref: ref === 'current' ? undefined : ref, patches });
+      const entry = patchedCopy(root, variantOfSpec(spec));
       const runtime = await startRuntime({ kind: 'leadedge', entry });
       const client = createClient(runtime.url);
       await createBenchSite(client, SITE);

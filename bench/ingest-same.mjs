@@ -9,9 +9,8 @@
  *   node bench/ingest-same.mjs [--kind=leadedge|baseline] [--pairs=8] [--runs=16]
  */
 import { writeFileSync } from 'node:fs';
-import { createClient } from './lib/http.mjs';
 import { loadAverage } from './lib/machine.mjs';
-import { startRuntime } from './lib/runtime.mjs';
+import { startPair } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 import { benchIngest, INGEST_SITE } from './ingest.mjs';
 
@@ -22,19 +21,10 @@ const pairs = Number(args.pairs ?? 8);
 const runs = Number(args.runs ?? 2 * pairs);
 
 const pair = async () => {
-  const [a, b] = [await startRuntime({ kind }), await startRuntime({ kind })];
-  const clients = [createClient(a.url), createClient(b.url)];
+  const p = await startPair({ le: kind, bl: kind });
   // benchIngest creates the site on its LeadEdge side only; here both sides need it.
-  if (kind === 'leadedge') await createBenchSite(clients[1], INGEST_SITE);
-  return {
-    le: { runtime: a, client: clients[0] },
-    bl: { runtime: b, client: clients[1] },
-    close: async () => {
-      for (const c of clients) c.close();
-      await a.close();
-      await b.close();
-    },
-  };
+  if (kind === 'leadedge') await createBenchSite(p.bl.client, INGEST_SITE);
+  return p;
 };
 
 const loadBefore = loadAverage();

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { closedLoop, createClient } from './lib/http.mjs';
 import { freePort, inspector, moduleMap } from './lib/inspector.mjs';
 import { batch, pageViews } from './lib/events.mjs';
-import { PATCHES, VARIANTS, patchedCopy } from './lib/patches.mjs';
+import { VARIANTS, patchedCopy, variantOfSpec } from './lib/patches.mjs';
 import { startRuntime } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 
@@ -28,16 +28,8 @@ const COUNT = Number(args.count ?? 2000);
 const CONCURRENCY = Number(args.concurrency ?? 1);
 const SAMPLE_US = 100;
 
-/** A named variant, or `ref+patch+patch` as bench/cpu.mjs takes them (`current+textRead`: worker/ as it is, patched). */
-function variantOf(spec) {
-  const named = VARIANTS.find((v) => v.name === spec);
-  if (named) return named;
-  const [ref, ...patches] = spec.split('+');
-  for (const p of patches) if (!PATCHES[p]) throw new Error(`no patch ${p}; one of ${Object.keys(PATCHES).join(', ')}`);
-  if (patches.length === 0 && ref !== 'current') throw new Error(`no variant ${spec}; one of ${VARIANTS.map((v) => v.name).join(', ')}, or ref+patch`);
-  return { name: spec.replace(/[^\w+-]/g, '_'), ref: ref === 'current' ? undefined : ref, patches };
-}
-const variant = args.variant ? variantOf(args.variant) : null;
+// A named variant (bench/lib/patches.mjs VARIANTS), or `ref+patch` as bench/cpu.mjs takes them.
+const variant = args.variant ? (VARIANTS.find((v) => v.name === args.variant) ?? variantOfSpec(String(args.variant))) : null;
 const copies = variant ? mkdtempSync(join(tmpdir(), 'leadedge-profile-')) : null;
 const entry = variant ? patchedCopy(copies, variant) : undefined;
 // --baseline profiles the baseline Worker instead, to compare the same beacons' costs side by side.

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createClient } from './lib/http.mjs';
 import { loadAverage, machine, revision } from './lib/machine.mjs';
 import { startReceiver } from './lib/receiver.mjs';
-import { startRuntime } from './lib/runtime.mjs';
+import { startPair, startRuntime } from './lib/runtime.mjs';
 import { renderReport } from './lib/report.mjs';
 import { benchCost } from './cost.mjs';
 import { benchGrowth } from './growth.mjs';
@@ -66,19 +66,7 @@ try {
   open.push(() => receiver.close());
 
   if (wants('ingest')) {
-    const pair = async () => {
-      const [ple, pbl] = [await startRuntime({ kind: 'leadedge' }), await startRuntime({ kind: 'baseline' })];
-      const clients = [createClient(ple.url), createClient(pbl.url)];
-      return {
-        le: { runtime: ple, client: clients[0] },
-        bl: { runtime: pbl, client: clients[1] },
-        close: async () => {
-          for (const c of clients) c.close();
-          await ple.close();
-          await pbl.close();
-        },
-      };
-    };
+    const pair = () => startPair();
     results.ingest = await benchIngest({ pair, pairs: SIZE.ingestPairs, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
   }
   if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });

@@ -265,6 +265,16 @@ export const VARIANTS = [
   { name: 'current', patches: [] },
 ];
 
+/**
+ * A variant from `ref+patch+patch` (ref `current` is worker/ as it is; a `#2` suffix names a second copy of
+ * the same code), as bench/cpu.mjs, bench/profile.mjs and bench/ab.mjs take them on the command line.
+ */
+export function variantOfSpec(spec, name = spec.replace(/[^\w+#-]/g, '_').replace('#', '_copy')) {
+  const [ref, ...patches] = spec.split('#')[0].split('+');
+  for (const p of patches) if (!PATCHES[p]) throw new Error(`no patch ${p}; one of ${Object.keys(PATCHES).join(', ')}`);
+  return { name, ref: ref === 'current' ? undefined : ref, patches };
+}
+
 /** A (patched) copy of worker/ with the bench harness beside it; returns the harness entry path. */
 export function patchedCopy(root, variant) {
   const dir = join(root, variant.name);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { Log, LogLevel, Miniflare } from 'miniflare';
+import { createClient } from './http.mjs';
 
 /**
  * Where objects' SQLite files go. `memory` (the default): /dev/shm when the machine has it, so a
@@ -110,6 +111,24 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
     async close() {
       await mf.dispose();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Two fresh runtimes with a client each, as bench/ingest.mjs's `pair` hands them out: `le` and `bl` are its
+ * two sides (LeadEdge and the baseline; bench/ingest-same.mjs puts the same code on both).
+ */
+export async function startPair({ le: leKind = 'leadedge', bl: blKind = 'baseline' } = {}) {
+  const [le, bl] = [await startRuntime({ kind: leKind }), await startRuntime({ kind: blKind })];
+  const clients = [createClient(le.url), createClient(bl.url)];
+  return {
+    le: { runtime: le, client: clients[0] },
+    bl: { runtime: bl, client: clients[1] },
+    close: async () => {
+      for (const c of clients) c.close();
+      await le.close();
+      await bl.close();
     },
   };
 }
