@@ -138,6 +138,42 @@ table judges the medians as measured.
 `;
 }
 
+/** Parts of the runtime a beacon's CPU goes to (bench/native.mjs, Linux perf over the whole workerd process). */
+const NATIVE_GROUPS = [
+  { name: 'JavaScript and what it calls in V8 (objects, strings, JSON, garbage collection, compilation)', parts: ['JavaScript (JIT code, builtins, inline caches)', 'V8 runtime (objects, strings, handles)', 'JSON.parse', 'JSON.stringify', 'garbage collection', 'JIT compilation and deoptimization'] },
+  { name: 'SQLite and its file writes', parts: ['SQLite: statements, commit, WAL', 'kernel: SQLite file writes'] },
+];
+
+export function nativeSection(n) {
+  if (!n) return '';
+  const gap = n.totals.le - n.totals.bl;
+  const sign = (x) => `${x >= 0 ? '+' : ''}${fmt(x, 0)}`;
+  const rows = [...n.parts]
+    .sort((a, b) => b.le - b.bl - (a.le - a.bl))
+    .map((p) => [p.name, fmt(p.le, 0), fmt(p.bl, 0), sign(p.le - p.bl), `${fmt(((p.le - p.bl) / gap) * 100, 0)}%`]);
+  rows.push(['**total**', `**${fmt(n.totals.le, 0)}**`, `**${fmt(n.totals.bl, 0)}**`, `**${sign(gap)}**`, '100%']);
+  const groups = NATIVE_GROUPS.map((g) => {
+    const d = n.parts.filter((p) => g.parts.includes(p.name)).reduce((sum, p) => sum + p.le - p.bl, 0);
+    return { ...g, d };
+  });
+  const rest = gap - groups.reduce((sum, g) => sum + g.d, 0);
+  return `### Where a beacon's CPU goes inside workerd
+
+\`${n.command}\` (run ${n.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${n.loadBefore} -> ${n.loadAfter}; not part of \`npm run bench\`: it needs
+Linux \`perf\`): ${n.perf} samples the whole workerd process at ${n.hz} Hz while LeadEdge, then the baseline, answer the
+same closed loop (${n.beacons.le} beacons of ${n.events === 1 ? 'one event' : `${n.events} events`} each at c=${n.concurrency}, on ${n.pairs} fresh pairs of runtimes, ${n.rounds} alternating
+rounds each, after a warm-up that lets V8 finish optimizing). Each sample goes to the first frame from the leaf up that names a part of the runtime
+(allocator and memcpy frames go to their caller), so this sees what the V8 profiles of \`bench/profile.mjs\` cannot:
+the commit at the end of a turn, the event loop, RPC, the kernel. Microseconds of CPU per beacon (the ratio of the
+totals, ${fmt(n.totals.le / n.totals.bl)}x, is this run's: a slow runtime reads slower in every part, so read the parts that differ
+from run to run, such as the event loop's, as noise; see the ingest table for the spread):
+
+${table(['part of the runtime', 'LeadEdge µs', 'baseline µs', 'difference', 'share of the gap'], rows)}
+
+Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) => `${fmt(g.d, 0)} µs (${fmt((g.d / gap) * 100, 0)}%) are ${g.name}`).join(', ')}, and the other ${fmt(rest, 0)} µs (${fmt((rest / gap) * 100, 0)}%) the runtime's own plumbing: event loop and I/O contexts, RPC, Request/Response/Headers objects, sockets. No part is most of the gap: the plumbing grows with the bytes, calls and objects a beacon moves, not with one function of ours.
+`;
+}
+
 function segmentsSection(r) {
   const s = r.segments;
   if (!s) return '';
@@ -315,9 +351,9 @@ function caveats() {
 `;
 }
 
-export function renderReport(r, experiments = null, cpuTrials = null, ingestSame = null) {
+export function renderReport(r, experiments = null, cpuTrials = null, ingestSame = null, native = null) {
   const text = reading(r);
-  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r, ingestSame), cpuSection(r), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
+  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r, ingestSame), cpuSection(r), nativeSection(native), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
     .filter(Boolean)
     .join('\n');
 }
