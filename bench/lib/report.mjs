@@ -157,6 +157,8 @@ export function nativeSection(n) {
     return { ...g, d };
   });
   const rest = gap - groups.reduce((sum, g) => sum + g.d, 0);
+  const largest = n.parts.reduce((a, b) => (b.le - b.bl > a.le - a.bl ? b : a));
+  const largestShare = ((largest.le - largest.bl) / gap) * 100;
   return `### Where a beacon's CPU goes inside workerd
 
 \`${n.command}\` (run ${n.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${n.loadBefore} -> ${n.loadAfter}; not part of \`npm run bench\`: it needs
@@ -170,7 +172,7 @@ from run to run, such as the event loop's, as noise; see the ingest table for th
 
 ${table(['part of the runtime', 'LeadEdge µs', 'baseline µs', 'difference', 'share of the gap'], rows)}
 
-Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) => `${fmt(g.d, 0)} µs (${fmt((g.d / gap) * 100, 0)}%) are ${g.name}`).join(', ')}, and the other ${fmt(rest, 0)} µs (${fmt((rest / gap) * 100, 0)}%) the runtime's own plumbing: event loop and I/O contexts, RPC, Request/Response/Headers objects, sockets. No part is most of the gap: the plumbing grows with the bytes, calls and objects a beacon moves, not with one function of ours.
+Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) => `${fmt(g.d, 0)} µs (${fmt((g.d / gap) * 100, 0)}%) are ${g.name}`).join(', ')}, and the other ${fmt(rest, 0)} µs (${fmt((rest / gap) * 100, 0)}%) the runtime's own plumbing: event loop and I/O contexts, RPC, Request/Response/Headers objects, sockets. ${largestShare < 50 ? `No part is half of the gap: the largest, ${largest.name}, is ${fmt(largestShare, 0)}% of it.` : `${largest.name} is ${fmt(largestShare, 0)}% of it.`}
 `;
 }
 

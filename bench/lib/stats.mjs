@@ -21,7 +21,7 @@ export function summarize(values) {
 
 /** The median and spread (min..max) of per-run figures: what the tables print for "several runs". */
 export function acrossRuns(values) {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length };
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length, values };
 }
 
 /** Fixed decimals, trimmed for big numbers. */
