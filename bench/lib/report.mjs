@@ -116,7 +116,7 @@ function ingestSection(r, ingestSame = null) {
   ]);
   return `## 2. Ingest: \`POST /v1/collect\`
 
-Closed loop over loopback (keep-alive), requests spread over ${r.ingest.visitors} visitors whose objects exist, ${r.ingest.runs} runs per cell
+Closed loop over loopback (keep-alive), requests spread over ${r.ingest.visitors} visitors whose objects exist${r.ingest.warmUp ? `, after an untimed warm-up of ${r.ingest.warmUp.map((w) => `${fmt(w.count, 0)} ${w.events === 1 ? 'single beacons' : `batches of ${w.events}`}`).join(' and ')} per runtime (V8 keeps optimizing a new beacon shape for over a thousand beacons)` : ''}, ${r.ingest.runs} runs per cell
 alternating LeadEdge and baseline${r.ingest.pairs > 1 ? `, spread over ${r.ingest.pairs} fresh pairs of runtimes (two runtimes of the same code can differ by 10-15% for as long as they live)` : ''}; figures are medians over runs. The baseline Worker parses the same body and
 calls one RPC on the same object name, which increments a counter in SQLite: one Worker -> Durable Object hop
 with one row written. CPU is workerd's (user + system) per request, Miniflare's entry worker included on both sides.
