@@ -12,13 +12,13 @@ import { writeFileSync } from 'node:fs';
 import { loadAverage } from './lib/machine.mjs';
 import { startPair } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
-import { benchIngest, INGEST_SITE } from './ingest.mjs';
+import { benchIngest, FULL_RUN, INGEST_SITE } from './ingest.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const kind = args.kind === 'baseline' ? 'baseline' : 'leadedge';
 // As many pairs and runs as the full run's ingest section (bench/run.mjs).
-const pairs = Number(args.pairs ?? 8);
-const runs = Number(args.runs ?? 2 * pairs);
+const pairs = Number(args.pairs ?? FULL_RUN.pairs);
+const runs = Number(args.runs ?? (FULL_RUN.runs / FULL_RUN.pairs) * pairs);
 
 const pair = async () => {
   const p = await startPair({ le: kind, bl: kind });
@@ -29,7 +29,7 @@ const pair = async () => {
 
 const loadBefore = loadAverage();
 const startedAt = new Date().toISOString();
-const result = await benchIngest({ pair, pairs, runs, scale: 0.6, log: (s) => console.error(s) });
+const result = await benchIngest({ pair, pairs, runs, scale: FULL_RUN.scale, log: (s) => console.error(s) });
 console.log(`${kind} against ${kind}: ${result.runs} runs on ${pairs} runtime pairs; p50 ratio, median (range over runs)`);
 for (const c of result.cells) {
   const r = c.p50Ratio;

@@ -14,6 +14,9 @@ const SITE = INGEST_SITE;
 /** Distinct visitors requests rotate over: many objects, as in production, few collisions at c=64. */
 const VISITORS = 256;
 
+/** The full run's ingest section (`npm run bench`): runs per cell, spread over fresh runtime pairs, and the scale of each cell's count. */
+export const FULL_RUN = { runs: 16, pairs: 8, scale: 0.6 };
+
 /** Untimed beacons per runtime before the cells ([events per beacon, count]), after one per visitor. */
 const WARM_UP = [
   [1, 1000],

@@ -19,7 +19,7 @@ import { renderReport } from './lib/report.mjs';
 import { benchCost } from './cost.mjs';
 import { benchGrowth } from './growth.mjs';
 import { benchHandoff } from './handoff.mjs';
-import { benchIngest } from './ingest.mjs';
+import { benchIngest, FULL_RUN } from './ingest.mjs';
 import { benchSdkMainThread } from './sdk-main-thread.mjs';
 import { benchSdkWeight } from './sdk-weight.mjs';
 import { benchSegments } from './segments.mjs';
@@ -33,7 +33,7 @@ const wants = (name) => !only || only.has(name);
 /** Sample sizes: full run, and --quick. */
 const SIZE = quick
   ? { ingestRuns: 2, ingestPairs: 1, ingestScale: 0.25, handoff: 40, growthRuns: 1, growthSingles: 20, visitors: 1_000, probes: 60, costVisitors: 100, sdkLoads: 4 }
-  : { ingestRuns: 16, ingestPairs: 8, ingestScale: 0.6, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
+  : { ingestRuns: FULL_RUN.runs, ingestPairs: FULL_RUN.pairs, ingestScale: FULL_RUN.scale, handoff: 150, growthRuns: 3, growthSingles: 40, visitors: 10_000, probes: 200, costVisitors: 300, sdkLoads: 8 };
 
 const log = (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = Date.now();
@@ -44,61 +44,68 @@ if (!existsSync('dist/sdk/leadedge.js') || !existsSync('worker/generated/sdk-bun
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const results = { startedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick, size: SIZE, revision: revision(), machine: machine(), loadBefore: loadAverage() };
-log(`machine ${results.machine.cpu}; load average ${results.loadBefore}`);
+// --render=FILE re-renders BENCHMARKS.md from the raw figures a run wrote with --json (after a side tool's figures changed), running nothing.
+const rendered = args.render ? JSON.parse(readFileSync(String(args.render), 'utf8')) : null;
+const results = rendered ?? { startedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick, size: SIZE, revision: revision(), machine: machine(), loadBefore: loadAverage() };
+if (!rendered) await runSections();
 
-const open = [];
-const target = async (kind, opts = {}) => {
-  const runtime = await startRuntime({ kind, ...opts });
-  const client = createClient(runtime.url);
-  open.push(async () => {
-    client.close();
-    await runtime.close();
-  });
-  return { runtime, client };
-};
+async function runSections() {
+  log(`machine ${results.machine.cpu}; load average ${results.loadBefore}`);
 
-try {
-  if (wants('sdk')) results.sdkWeight = await benchSdkWeight({ log });
-  const le = await target('leadedge');
-  const bl = await target('baseline');
-  const receiver = await startReceiver();
-  open.push(() => receiver.close());
+  const open = [];
+  const target = async (kind, opts = {}) => {
+    const runtime = await startRuntime({ kind, ...opts });
+    const client = createClient(runtime.url);
+    open.push(async () => {
+      client.close();
+      await runtime.close();
+    });
+    return { runtime, client };
+  };
 
-  if (wants('ingest')) {
-    const pair = () => startPair();
-    results.ingest = await benchIngest({ pair, pairs: SIZE.ingestPairs, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
+  try {
+    if (wants('sdk')) results.sdkWeight = await benchSdkWeight({ log });
+    const le = await target('leadedge');
+    const bl = await target('baseline');
+    const receiver = await startReceiver();
+    open.push(() => receiver.close());
+
+    if (wants('ingest')) {
+      const pair = () => startPair();
+      results.ingest = await benchIngest({ pair, pairs: SIZE.ingestPairs, runs: SIZE.ingestRuns, scale: SIZE.ingestScale, log });
+    }
+    if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });
+    if (wants('sdk')) results.sdkMainThread = await benchSdkMainThread({ le, loads: SIZE.sdkLoads, log });
+    results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;
+    if (wants('growth')) {
+      // Its own pair, so the 10,000 visitors it leaves behind touch no other section.
+      const gle = await target('leadedge');
+      const gbl = await target('baseline');
+      results.growth = await benchGrowth({ le: gle, bl: gbl, runs: SIZE.growthRuns, singles: SIZE.growthSingles, visitors: SIZE.visitors, probes: SIZE.probes, log });
+      results.staleSocketRetries += gle.client.stats.retriedStaleSockets + gbl.client.stats.retriedStaleSockets;
+    }
+    if (wants('cost')) {
+      // A separate, instrumented runtime: counting must not touch the timed runs above.
+      const counted = await target('leadedge', { count: true });
+      results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
+    }
+    if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
+    if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 6, log });
+    results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
+  } finally {
+    for (const close of open.reverse()) await close().catch(() => undefined);
   }
-  if (wants('handoff')) results.handoff = await benchHandoff({ le, bl, receiver, samples: SIZE.handoff, log });
-  if (wants('sdk')) results.sdkMainThread = await benchSdkMainThread({ le, loads: SIZE.sdkLoads, log });
-  results.staleSocketRetries = le.client.stats.retriedStaleSockets + bl.client.stats.retriedStaleSockets;
-  if (wants('growth')) {
-    // Its own pair, so the 10,000 visitors it leaves behind touch no other section.
-    const gle = await target('leadedge');
-    const gbl = await target('baseline');
-    results.growth = await benchGrowth({ le: gle, bl: gbl, runs: SIZE.growthRuns, singles: SIZE.growthSingles, visitors: SIZE.visitors, probes: SIZE.probes, log });
-    results.staleSocketRetries += gle.client.stats.retriedStaleSockets + gbl.client.stats.retriedStaleSockets;
-  }
-  if (wants('cost')) {
-    // A separate, instrumented runtime: counting must not touch the timed runs above.
-    const counted = await target('leadedge', { count: true });
-    results.cost = await benchCost({ le: counted, receiver, visitors: SIZE.costVisitors, log });
-  }
-  if (wants('segments')) results.segments = await benchSegments({ count: quick ? 400 : 1500, log });
-  if (wants('cpu')) results.cpu = await benchCpuStages({ rounds: quick ? 4 : 6, log });
-  results.storage = { kind: le.runtime.storage, dir: le.runtime.storageDir };
-} finally {
-  for (const close of open.reverse()) await close().catch(() => undefined);
+
+  results.loadAfter = loadAverage();
+  results.seconds = (Date.now() - started) / 1000;
 }
-
-results.loadAfter = loadAverage();
-results.seconds = (Date.now() - started) / 1000;
 const experiments = existsSync('bench/experiments.json') ? JSON.parse(readFileSync('bench/experiments.json', 'utf8')) : null;
 const cpuTrials = existsSync('bench/cpu-trials.json') ? JSON.parse(readFileSync('bench/cpu-trials.json', 'utf8')) : null;
 const ingestSame = existsSync('bench/ingest-same.json') ? JSON.parse(readFileSync('bench/ingest-same.json', 'utf8')) : null;
 const native = existsSync('bench/native-profile.json') ? JSON.parse(readFileSync('bench/native-profile.json', 'utf8')) : null;
-const report = renderReport(results, experiments, cpuTrials, ingestSame, native);
-const official = !only && !quick;
+const pooled = existsSync('bench/ingest-pooled.json') ? JSON.parse(readFileSync('bench/ingest-pooled.json', 'utf8')) : null;
+const report = renderReport(results, experiments, cpuTrials, ingestSame, native, pooled);
+const official = rendered ? !rendered.quick && !/--only/.test(rendered.command) : !only && !quick;
 if (official) writeFileSync('BENCHMARKS.md', mergeInto(existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '', report));
 if (args.json) writeFileSync(String(args.json), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(report);
@@ -114,4 +121,5 @@ function mergeInto(existing, ours) {
   return `${block}\n\n${existing.trimStart()}`.trimEnd() + '\n';
 }
 
-log(`done in ${results.seconds.toFixed(0)} s${official ? '; wrote BENCHMARKS.md' : ' (quick or partial run: BENCHMARKS.md not written)'}`);
+const wrote = official ? '; wrote BENCHMARKS.md' : ' (quick or partial run: BENCHMARKS.md not written)';
+log(rendered ? `rendered ${args.render}${wrote}` : `done in ${results.seconds.toFixed(0)} s${wrote}`);

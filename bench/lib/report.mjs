@@ -102,7 +102,7 @@ Paired by round: ${added.join('; ')}.
   return out;
 }
 
-function ingestSection(r, ingestSame = null) {
+function ingestSection(r, ingestSame = null, pooled = null) {
   if (!r.ingest) return '';
   const rows = r.ingest.cells.map((c) => [
     cellName(c),
@@ -122,7 +122,7 @@ calls one RPC on the same object name, which increments a counter in SQLite: one
 with one row written. CPU is workerd's (user + system) per request, Miniflare's entry worker included on both sides.
 
 ${table(['cell', 'LeadEdge p50 / p99', 'baseline p50 / p99', 'p50 ratio', 'p99 ratio', 'LeadEdge throughput', 'baseline', 'workerd CPU per request'], rows)}
-${sameSection(ingestSame)}`;
+${sameSection(ingestSame)}${pooledSection(pooled)}`;
 }
 
 /** The method against itself (bench/ingest-same.mjs): how far a cell's median strays when both sides run the same code. */
@@ -173,6 +173,20 @@ from run to run, such as the event loop's, as noise; see the ingest table for th
 ${table(['part of the runtime', 'LeadEdge µs', 'baseline µs', 'difference', 'share of the gap'], rows)}
 
 Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) => `${fmt(g.d, 0)} µs (${fmt((g.d / gap) * 100, 0)}%) are ${g.name}`).join(', ')}, and the other ${fmt(rest, 0)} µs (${fmt((rest / gap) * 100, 0)}%) the runtime's own plumbing: event loop and I/O contexts, RPC, Request/Response/Headers objects, sockets. ${largestShare < 50 ? `No part is half of the gap: the largest, ${largest.name}, is ${fmt(largestShare, 0)}% of it.` : `${largest.name} is ${fmt(largestShare, 0)}% of it.`}
+`;
+}
+
+/** The ingest section run several times (bench/ingest-pooled.mjs): every run's p50 ratio pooled per cell. */
+function pooledSection(p) {
+  if (!p) return '';
+  const cell = (c) =>
+    `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency} ${fmt(c.median)}x (${fmt(c.interval.low)}-${fmt(c.interval.high)}; invocations ${c.perInvocation.map((x) => fmt(x)).join(' / ')})`;
+  const above = p.cells.filter((c) => c.interval.high > p.target);
+  return `
+Where each cell sits across invocations (\`${p.command}\` at commit ${p.revision}, run ${p.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average
+${p.loadBefore} -> ${p.loadAfter}): the ingest section exactly as above, ${p.times} times on fresh runtime pairs, every run's p50 ratio
+pooled per cell (${p.cells[0].runs} runs), as the median with its bootstrap 95% interval and each invocation's own median: ${p.cells.map(cell).join('; ')}.
+${above.length === 0 ? `Every cell's interval lies below ${fmt(p.target, 1)}x.` : `The interval of ${above.map((c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency}`).join(' and ')} reaches above ${fmt(p.target, 1)}x.`}
 `;
 }
 
@@ -353,9 +367,9 @@ function caveats() {
 `;
 }
 
-export function renderReport(r, experiments = null, cpuTrials = null, ingestSame = null, native = null) {
+export function renderReport(r, experiments = null, cpuTrials = null, ingestSame = null, native = null, pooled = null) {
   const text = reading(r);
-  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r, ingestSame), cpuSection(r), nativeSection(native), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
+  return [header(r), targets(r), text ? `## Reading\n\n${text}\n` : '', cpuTrialsSection(cpuTrials), experimentsSection(experiments), sdkSection(r), ingestSection(r, ingestSame, pooled), cpuSection(r), nativeSection(native), segmentsSection(r), handoffSection(r), growthSection(r), costSection(r), caveats()]
     .filter(Boolean)
     .join('\n');
 }
