@@ -179,14 +179,16 @@ Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) 
 /** The ingest section run several times (bench/ingest-pooled.mjs): every run's p50 ratio pooled per cell. */
 function pooledSection(p) {
   if (!p) return '';
+  const name = (c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency}`;
   const cell = (c) =>
-    `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency} ${fmt(c.median)}x (${fmt(c.interval.low)}-${fmt(c.interval.high)}; invocations ${c.perInvocation.map((x) => fmt(x)).join(' / ')})`;
-  const above = p.cells.filter((c) => c.interval.high > p.target);
+    `${name(c)} ${fmt(c.median)}x (${fmt(c.interval.low)}-${fmt(c.interval.high)}; invocations ${c.perInvocation.map((x) => fmt(x)).join(' / ')})`;
+  const highest = p.cells.reduce((a, b) => (b.interval.high > a.interval.high ? b : a));
   return `
 Where each cell sits across invocations (\`${p.command}\` at commit ${p.revision}, run ${p.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average
 ${p.loadBefore} -> ${p.loadAfter}): the ingest section exactly as above, ${p.times} times on fresh runtime pairs, every run's p50 ratio
 pooled per cell (${p.cells[0].runs} runs), as the median with its bootstrap 95% interval and each invocation's own median: ${p.cells.map(cell).join('; ')}.
-${above.length === 0 ? `Every cell's interval lies below ${fmt(p.target, 1)}x.` : `The interval of ${above.map((c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency}`).join(' and ')} reaches above ${fmt(p.target, 1)}x.`}
+The interval that ends highest is ${name(highest)}'s, at ${fmt(highest.interval.high, 3)}x (target ${fmt(p.target, 1)}x); ${fmt(highest.withinTarget * 100, 0)}% of that cell's
+single runs are within the target, which is why one invocation's median can land on either side of it.
 `;
 }
 
