@@ -10,6 +10,8 @@ import { bytes, fmt, ms, range, ratioRange, table } from './stats.mjs';
 const verdict = (ok) => (ok ? '**met**' : '**missed**');
 const usd = (x) => (x >= 100 ? `$${Math.round(x).toLocaleString('en-US')}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(3)}`);
 const cellName = (c) => `${c.events === 1 ? 'single event' : `batch of ${c.events}`}, c=${c.concurrency}`;
+/** The same, short, for cells listed inside a sentence. */
+const shortCellName = (c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency}`;
 
 
 function header(r) {
@@ -128,7 +130,7 @@ ${sameSection(ingestSame)}${pooledSection(pooled)}`;
 /** The method against itself (bench/ingest-same.mjs): how far a cell's median strays when both sides run the same code. */
 function sameSection(s) {
   if (!s) return '';
-  const cell = (c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency} ${fmt(c.p50Ratio.median)}x (${fmt(c.p50Ratio.min)}-${fmt(c.p50Ratio.max)})`;
+  const cell = (c) => `${shortCellName(c)} ${fmt(c.p50Ratio.median)}x (${fmt(c.p50Ratio.min)}-${fmt(c.p50Ratio.max)})`;
   return `
 How much of a ratio is noise: the same method with the same code on both sides (\`${s.command}\`, ${s.kind} against ${s.kind},
 run ${s.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${s.loadBefore} -> ${s.loadAfter}, ${s.runs} runs on ${s.pairs} pairs)
@@ -179,15 +181,14 @@ Of the ${fmt(gap, 0)} µs LeadEdge spends beyond the baseline, ${groups.map((g) 
 /** The ingest section run several times (bench/ingest-pooled.mjs): every run's p50 ratio pooled per cell. */
 function pooledSection(p) {
   if (!p) return '';
-  const name = (c) => `${c.events === 1 ? 'single' : `batch of ${c.events}`} c=${c.concurrency}`;
   const cell = (c) =>
-    `${name(c)} ${fmt(c.median)}x (${fmt(c.interval.low)}-${fmt(c.interval.high)}; invocations ${c.perInvocation.map((x) => fmt(x)).join(' / ')})`;
+    `${shortCellName(c)} ${fmt(c.median)}x (${fmt(c.interval.low)}-${fmt(c.interval.high)}; invocations ${c.perInvocation.map((x) => fmt(x)).join(' / ')})`;
   const highest = p.cells.reduce((a, b) => (b.interval.high > a.interval.high ? b : a));
   return `
 Where each cell sits across invocations (\`${p.command}\` at commit ${p.revision}, run ${p.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average
 ${p.loadBefore} -> ${p.loadAfter}): the ingest section exactly as above, ${p.times} times on fresh runtime pairs, every run's p50 ratio
 pooled per cell (${p.cells[0].runs} runs), as the median with its bootstrap 95% interval and each invocation's own median: ${p.cells.map(cell).join('; ')}.
-The interval that ends highest is ${name(highest)}'s, at ${fmt(highest.interval.high, 3)}x (target ${fmt(p.target, 1)}x); ${fmt(highest.withinTarget * 100, 0)}% of that cell's
+The interval that ends highest is ${shortCellName(highest)}'s, at ${fmt(highest.interval.high, 3)}x (target ${fmt(p.target, 1)}x); ${fmt(highest.withinTarget * 100, 0)}% of that cell's
 single runs are within the target, which is why one invocation's median can land on either side of it.
 `;
 }
