@@ -9,19 +9,9 @@ import { closedLoop } from './lib/http.mjs';
 import { batch, pageView } from './lib/events.mjs';
 import { ALTERNATIVES, CLOUDFLARE as P } from './lib/prices.mjs';
 import { createBenchSite } from './lib/site.mjs';
-import { median, sleep } from './lib/stats.mjs';
+import { median, seededRandom, sleep } from './lib/stats.mjs';
 
 const SITE = 'bench-cost';
-
-/** Small seeded PRNG (mulberry32), so every run sends the same journeys. */
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One visitor's beacons, each an array of events (one beacon per page, as the SDK sends them):
@@ -50,7 +40,7 @@ export function journey(aid, random) {
 
 export async function benchCost({ le, receiver, visitors, log }) {
   await createBenchSite(le.client, SITE, { receiverUrl: receiver.url });
-  const random = rng(20261123);
+  const random = seededRandom(20261123);
   const journeys = Array.from({ length: visitors }, (_, i) => journey(`cost-${i}`, random));
   const kinds = {};
   for (const j of journeys) kinds[j.kind] = (kinds[j.kind] ?? 0) + 1;

@@ -14,24 +14,15 @@ import { writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { loadAverage } from './lib/machine.mjs';
 import { startPair } from './lib/runtime.mjs';
-import { median } from './lib/stats.mjs';
+import { median, seededRandom } from './lib/stats.mjs';
 import { benchIngest, FULL_RUN } from './ingest.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const times = Number(args.times ?? 4);
 const TARGET = 1.5;
 
-/** A seeded generator, so the interval is the same for the same runs. */
-function random(seed) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
 /** 95% interval of the median, resampling runs with replacement. */
-export function bootstrapMedian(values, rounds = 2000, next = random(1)) {
+export function bootstrapMedian(values, rounds = 2000, next = seededRandom(1)) {
   const medians = Array.from({ length: rounds }, () => median(Array.from({ length: values.length }, () => values[Math.floor(next() * values.length)])));
   medians.sort((a, b) => a - b);
   return { low: medians[Math.floor(rounds * 0.025)], high: medians[Math.ceil(rounds * 0.975) - 1] };

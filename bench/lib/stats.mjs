@@ -46,3 +46,16 @@ export function table(header, rows) {
 }
 
 export const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, millis));
+
+/**
+ * mulberry32, a small seeded PRNG (uniform in [0, 1)): the same generator as worker/calibration/split.ts's
+ * seededRandom, for bench scripts that Node runs without bundling TypeScript.
+ */
+export function seededRandom(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
