@@ -45,6 +45,7 @@ export async function benchIngest({ pair, pairs, runs, scale, log, cells: only =
     const body = JSON.stringify(batch(SITE, aid, pageViews(`e${++seq}`, events)));
     return target.client.beacon(body);
   };
+  const warmUp = WARM_UP.map(([events, count]) => ({ events, count: Math.max(VISITORS, Math.round(count * scale)) }));
   const per = only.map(() => ({ le: [], bl: [] }));
   const runsPerPair = Math.max(1, Math.round(runs / pairs));
   for (let p = 0; p < pairs; p++) {
@@ -55,8 +56,8 @@ export async function benchIngest({ pair, pairs, runs, scale, log, cells: only =
       // cell's beacon shape long enough for V8 to optimize it (it keeps compiling a new shape for over a thousand
       // beacons, on the core the load generator needs; bench/native.mjs shows the compile thread).
       for (const target of [le, bl]) {
-        for (const [events, count] of [[1, VISITORS], ...WARM_UP]) {
-          const warm = await closedLoop({ concurrency: 16, count: Math.max(VISITORS, Math.round(count * scale)), maxMs: 60_000, send: send(target, events) });
+        for (const { events, count } of [{ events: 1, count: VISITORS }, ...warmUp]) {
+          const warm = await closedLoop({ concurrency: 16, count, maxMs: 60_000, send: send(target, events) });
           if (warm.errors) throw new Error(`ingest warm-up on ${target.runtime.kind}: ${warm.firstError}`);
         }
       }
@@ -107,6 +108,5 @@ export async function benchIngest({ pair, pairs, runs, scale, log, cells: only =
     );
     return result;
   });
-  const warmUp = WARM_UP.map(([events, count]) => ({ events, count: Math.max(VISITORS, Math.round(count * scale)) }));
   return { site: SITE, visitors: VISITORS, warmUp, runs: runsPerPair * pairs, pairs, cells, worstP50Ratio: Math.max(...cells.map((c) => c.p50Ratio.median)) };
 }
