@@ -14,9 +14,9 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { ADMIN_TOKEN: 'dev-admin-token', LEADEDGE_DEV: '1' },
+              bindings: { ADMIN_TOKEN: 'leadedge-local-dev-admin-token-0000', LEADEDGE_DEV: '1' },
               // A small per-IP budget so the flood test stays quick (production: wrangler.toml).
-              ratelimits: { IP_LIMITER: { simple: { limit: 20, period: 60 } } },
+              ratelimits: { IP_LIMITER: { simple: { limit: 20, period: 60 } }, AUTH_LIMITER: { simple: { limit: 5, period: 60 } } },
             },
           }),
         ],

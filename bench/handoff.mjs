@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { batch, pageView } from './lib/events.mjs';
+import { ADMIN_TOKEN } from './lib/runtime.mjs';
 import { createBenchSite } from './lib/site.mjs';
 import { summarize } from './lib/stats.mjs';
 
@@ -25,7 +26,7 @@ export async function benchHandoff({ le, bl, receiver, samples, log }) {
     await le.client.json('POST', '/v1/collect', batch(SITE, aid, [
       pageView(`${aid}-p`, 2, now),
       { id: `${aid}-i`, type: 'identify', ts: now, url: 'https://www.example.com/ebook', traits: { email: `${aid}@acme.io`, name: 'Ana Lima', company: 'Acme', title: 'VP Marketing' } },
-    ]));
+    ]), { authorization: `Bearer ${ADMIN_TOKEN}` });
 
     const demo = receiver.waitFor((p) => p.type === 'lead.demo_requested' && p.data?.visitor?.id === aid);
     const first = receiver.waitFor((p) => p.data?.visitor?.id === aid);

@@ -68,7 +68,7 @@ async function main() {
   };
   if (!args.site) fail('usage: npm run calibrate -- --site <key> [--mql 0.5 --sql 0.8] [--out proposal.json] [--apply]');
   const url = String(args.url ?? 'http://localhost:8787').replace(/\/$/, '');
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${args.token ?? process.env.LEADEDGE_ADMIN_TOKEN ?? 'dev-admin-token'}` };
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${args.token ?? process.env.LEADEDGE_ADMIN_TOKEN ?? 'leadedge-local-dev-admin-token-0000'}` };
   const call = async (method, path, body) => {
     const res = await fetch(`${url}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) }).catch((e) => fail(`cannot reach ${url}: ${e.message}`));
     const json = await res.json().catch(() => ({}));

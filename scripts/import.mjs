@@ -163,7 +163,7 @@ async function main() {
     return;
   }
   const url = String(args.url ?? 'http://localhost:8787').replace(/\/$/, '');
-  const token = args.token ?? process.env.LEADEDGE_ADMIN_TOKEN ?? 'dev-admin-token';
+  const token = args.token ?? process.env.LEADEDGE_ADMIN_TOKEN ?? 'leadedge-local-dev-admin-token-0000';
   let sent = 0;
   let training = null;
   for (let i = 0; i < rows.length; i += BATCH) {

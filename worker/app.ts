@@ -1,9 +1,11 @@
 /** The HTTP surface: beacon, decision, SDK, OpenAPI and admin routes, one JSON error shape. */
 import { Hono } from 'hono';
-import type { Env } from './env';
+import type { AppEnv } from './env';
 import { ApiError, errorResponse } from './errors';
 import { adminAuth } from './middleware/admin-auth';
 import { adminRoutes } from './routes/admin';
+import { adminKeyRoutes } from './routes/admin-keys';
+import { adminSiteRoutes } from './routes/admin-sites';
 import { adminCalibrationRoutes } from './routes/admin-calibration';
 import { adminLeadRoutes } from './routes/admin-leads';
 import { collectRoutes } from './routes/collect';
@@ -11,16 +13,18 @@ import { decideRoutes } from './routes/decide';
 import { openApiRoutes } from './routes/openapi';
 import { sdkRoutes } from './routes/sdk';
 
-export const app = new Hono<{ Bindings: Env }>();
+export const app = new Hono<AppEnv>();
 
-// Admin routes: bearer token, no CORS.
+// Admin routes: the instance token or a site key, each route's roles (worker/access/roles.ts), no CORS.
 app.use('/v1/admin/*', adminAuth);
 
 app.route('/', collectRoutes);
 app.route('/', decideRoutes);
 app.route('/', sdkRoutes);
 app.route('/', openApiRoutes);
+app.route('/', adminSiteRoutes);
 app.route('/', adminRoutes);
+app.route('/', adminKeyRoutes);
 app.route('/', adminLeadRoutes);
 app.route('/', adminCalibrationRoutes);
 

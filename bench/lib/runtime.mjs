@@ -22,7 +22,7 @@ const STORAGE_DIRS = { disk: tmpdir(), memory: existsSync('/dev/shm') ? '/dev/sh
 const DEFAULT_STORAGE = process.env.BENCH_STORAGE === 'disk' ? 'disk' : 'memory';
 
 const COMPAT = { compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'] };
-export const ADMIN_TOKEN = 'dev-admin-token';
+export const ADMIN_TOKEN = 'leadedge-local-dev-admin-token-0000';
 
 /**
  * Bundles the bench entry (the real Worker plus probes) to one ES module. `entry` may point at a
@@ -65,6 +65,7 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
           durableObjects: {
             VISITOR: { className: 'VisitorObject', useSQLite: true },
             SITE: { className: 'SiteObject', useSQLite: true },
+            INSTANCE: { className: 'InstanceObject', useSQLite: true },
           },
           bindings: { ADMIN_TOKEN, LEADEDGE_DEV: '1', BENCH_COUNT: count ? '1' : '0' },
         }

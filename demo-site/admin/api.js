@@ -5,7 +5,7 @@ const SITE_KEY = 'leadedge.admin.site';
 const LOCAL = /^(localhost|127\.0\.0\.1|\[::1\])$/.test(location.hostname);
 
 /** The local-dev token is documented and harmless; anywhere else the marketer types theirs. */
-export const DEV_TOKEN = LOCAL ? 'dev-admin-token' : '';
+export const DEV_TOKEN = LOCAL ? 'leadedge-local-dev-admin-token-0000' : '';
 
 function stored(key) {
   try {

@@ -19,7 +19,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/e2e/fixtures');
-export const ADMIN_TOKEN = 'dev-admin-token';
+export const ADMIN_TOKEN = 'leadedge-local-dev-admin-token-0000';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -43,7 +43,7 @@ const eventsOf = (v: number) => Array.from({ length: BATCHES_PER_VISITOR }, (_, 
 
 async function send(url: string, body: unknown): Promise<{ ok: boolean; accepted?: number }> {
   try {
-    const res = await fetch(`${url}/v1/collect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${url}/v1/collect`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) return { ok: false };
     return { ok: true, accepted: ((await res.json()) as { accepted: number }).accepted };
   } catch {

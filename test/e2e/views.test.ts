@@ -51,11 +51,11 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Sends a batch the way a server-side integration would (no Origin header). */
+/** Sends a batch the way a server-side integration would (no Origin header, a key). */
 async function collect(site: string, anonymousId: string, events: LeadEvent[]) {
   const res = await fetch(`${h.workerUrl}/v1/collect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
     body: JSON.stringify(makeBatch(events, { site, anonymousId })),
   });
   expect(res.status).toBe(200);

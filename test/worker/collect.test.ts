@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { api, collect, expectError, fetchWorker, profile } from './helpers';
+import { ADMIN, api, collect, expectError, fetchWorker, profile } from './helpers';
 
 describe('POST /v1/collect', () => {
   it('the demo journey: anonymous -> known -> mql -> sql, with the breakdown', async () => {
@@ -54,7 +54,7 @@ describe('POST /v1/collect', () => {
     const batch = makeBatch([makeEvent()]);
     const res = await fetchWorker('http://localhost:8787/v1/collect', {
       method: 'POST',
-      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      headers: { 'content-type': 'text/plain;charset=UTF-8', ...ADMIN },
       body: JSON.stringify(batch),
     });
     expect(res.status).toBe(200);
@@ -144,7 +144,7 @@ describe('routing a beacon on its first bytes', () => {
   });
 
   it('takes the beacon route with a query string too', async () => {
-    const res = await fetchWorker('http://localhost:8787/v1/collect?debug=1', { method: 'POST', body: JSON.stringify(makeBatch([makeEvent()])) });
+    const res = await fetchWorker('http://localhost:8787/v1/collect?debug=1', { method: 'POST', headers: ADMIN, body: JSON.stringify(makeBatch([makeEvent()])) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 1, tracked: true });
   });

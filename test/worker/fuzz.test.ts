@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { makeBatch, makeEvent, uid } from '../helpers/factories';
-import { api, fetchWorker, profile } from './helpers';
+import { ADMIN, api, fetchWorker, profile } from './helpers';
 
 const SEED = Date.now() % 2 ** 31;
 const SITE = 'fuzz';
@@ -41,7 +41,7 @@ function problemWith(a: Answer): string | null {
 }
 
 const collect = (body: string, contentType = 'application/json') =>
-  send('/v1/collect', { method: 'POST', headers: { 'content-type': contentType }, body });
+  send('/v1/collect', { method: 'POST', headers: { 'content-type': contentType, ...ADMIN }, body });
 
 /** Ways to damage one field of a valid document. */
 const nasty = fc.oneof(
@@ -146,7 +146,7 @@ describe(`fuzzing the other inputs (seed ${SEED})`, () => {
       let target = doc;
       for (const k of path.slice(0, -1)) target = target[k as never];
       target[path.at(-1) as never] = value as never;
-      const a = await send(`/v1/admin/sites/${key}`, { method: 'PUT', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const a = await send(`/v1/admin/sites/${key}`, { method: 'PUT', headers: { authorization: 'Bearer leadedge-local-dev-admin-token-0000', 'content-type': 'application/json' }, body: JSON.stringify(doc) });
       const p = problemWith(a) ?? (a.status === 400 && !a.body.error.issues?.length ? 'a 400 without issues' : null);
       if (p) problems.push(`${p} <- ${path.join('.')} = ${JSON.stringify(value)?.slice(0, 100)}`);
     }

@@ -4,7 +4,8 @@ import { expect } from 'vitest';
 import worker from '../../worker/index';
 import type { BatchInput } from '../../worker/schema/events';
 
-export const ADMIN = { authorization: 'Bearer dev-admin-token' };
+export const ADMIN_TOKEN = 'leadedge-local-dev-admin-token-0000';
+export const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /**
  * Calls the Worker's own fetch handler in this workerd isolate, with the real bindings and
@@ -16,10 +17,16 @@ export function fetchWorker(input: string, init?: RequestInit): Promise<Response
 }
 const BASE = 'http://localhost:8787';
 
+/**
+ * A beacon. Without an `origin` header it is a server-side call, which needs a key: the instance
+ * owner's token is sent unless the test gives its own `authorization` (or `authorization: ''`, none).
+ */
 export async function collect(batch: BatchInput | unknown, headers: Record<string, string> = {}) {
+  const auth = headers.origin === undefined && headers.authorization === undefined ? ADMIN : {};
+  const sent = Object.fromEntries(Object.entries({ 'content-type': 'application/json', ...auth, ...headers }).filter(([, v]) => v !== ''));
   const res = await fetchWorker(`${BASE}/v1/collect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: sent,
     body: typeof batch === 'string' ? batch : JSON.stringify(batch),
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };

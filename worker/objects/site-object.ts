@@ -3,15 +3,23 @@
  * config changes and stage transitions only, never on every beacon.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { Role } from '../access/roles';
 import { DEMO_CONFIG } from '../config/demo-config';
-import type { Env } from '../env';
+import { DEMO_KEYS } from '../config/dev-keys';
+import { isDev, type Env } from '../env';
 import { calibrate, type CalibrationResult } from '../calibration/calibrate';
 import { CalibrationError, type CalibrateOptions } from '../calibration/options';
 import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
 import { maskDocument } from '../config/secrets';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
+import { AUDIT_TABLES, AuditStore, type AuditEntry } from './audit-store';
+import { KEY_TABLES, KeyStore, type KeyRecord } from './key-store';
+import { LazySchema, tableNames } from './lazy-schema';
 import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
 import { TrainingStore } from './training-store';
+
+/** A config as beacons need it: the document and the hashes of the keys that may send without an Origin. */
+export type SiteConfigRecord = ConfigVersion & { serverKeys: string[] };
 
 const EMBEDDED_NOTE = 'embedded default';
 
@@ -21,11 +29,20 @@ const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 export class SiteObject extends DurableObject<Env> {
   private readonly store: SiteStore;
   private readonly training: TrainingStore;
+  private readonly schema: LazySchema;
+  private readonly keys: KeyStore;
+  private readonly auditLog: AuditStore;
+  /** Local dev: the documented demo keys were checked for this instance. */
+  private devKeysSeeded = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new SiteStore(ctx.storage.sql);
-    this.training = new TrainingStore(ctx.storage.sql);
+    const { sql } = ctx.storage;
+    this.store = new SiteStore(sql);
+    this.training = new TrainingStore(sql);
+    this.schema = new LazySchema(sql, { ...KEY_TABLES, ...AUDIT_TABLES }, tableNames(sql));
+    this.keys = new KeyStore(sql, this.schema);
+    this.auditLog = new AuditStore(sql, this.schema);
   }
 
   /**
@@ -33,9 +50,15 @@ export class SiteObject extends DurableObject<Env> {
    * still on an embedded default that no one has edited follows the embedded document when a new
    * release changes it (a saved version of its own is never overwritten).
    */
-  getConfig(site: string): ConfigVersion | null {
+  getConfig(site: string): SiteConfigRecord | null {
+    const current = this.currentConfig(site);
+    return current && { ...current, serverKeys: this.keys.serverHashes() };
+  }
+
+  private currentConfig(site: string): ConfigVersion | null {
     const current = this.store.current();
     const embedded = Object.hasOwn(EMBEDDED, site) ? EMBEDDED[site] : undefined;
+    if (embedded) this.seedDevKeys(site);
     if (current && !(embedded && current.note === EMBEDDED_NOTE && JSON.stringify(current.document) !== JSON.stringify(embedded))) {
       return current;
     }
@@ -44,10 +67,45 @@ export class SiteObject extends DurableObject<Env> {
     return this.store.current();
   }
 
+  /** Local dev only: the demo site holds the documented keys printed by `npm start` (never in production). */
+  private seedDevKeys(site: string) {
+    if (this.devKeysSeeded || site !== 'demo' || !isDev(this.env)) return;
+    this.devKeysSeeded = true;
+    const known = new Set(this.keys.list().map((k) => k.id));
+    for (const k of DEMO_KEYS) if (!known.has(k.id)) this.keys.add({ ...k, repId: k.repId ?? null, createdAt: Date.now() });
+  }
+
+  /** Stores a new key (made and shown once by the Worker); false past KEYS_PER_SITE. */
+  addKey(key: { id: string; hash: string; role: Role; label: string; repId: string | null; createdAt: number }): boolean {
+    return this.keys.add(key);
+  }
+
+  listKeys(): KeyRecord[] {
+    return this.keys.list();
+  }
+
+  revokeKey(id: string): KeyRecord | null {
+    return this.keys.revoke(id);
+  }
+
+  /** The key with this SHA-256, or null (always read from storage: a revoked key never works again). */
+  authenticate(hash: string, site: string): KeyRecord | null {
+    this.seedDevKeys(site);
+    return this.keys.authenticate(hash, Date.now());
+  }
+
+  recordAudit(entry: AuditEntry) {
+    this.auditLog.record(entry);
+  }
+
+  audit(before: number | null, limit: number) {
+    return this.auditLog.page(before, limit);
+  }
+
   /** Saves an already-validated document as the new current version. */
-  putConfig(document: SiteConfigInput, note: string | null): ConfigVersion {
+  putConfig(document: SiteConfigInput, note: string | null): SiteConfigRecord {
     this.store.save(document, note, Date.now());
-    return this.store.current()!;
+    return { ...this.store.current()!, serverKeys: this.keys.serverHashes() };
   }
 
   /** A receiver answered 410 Gone: save a new version with that endpoint turned off. */
@@ -108,7 +166,7 @@ export class SiteObject extends DurableObject<Env> {
 
   /** Fits on the site's labelled leads against its current config (worker/calibration). */
   calibrate(site: string, options: CalibrateOptions): { ok: true; version: number; result: CalibrationResult } | { ok: false; code: string; message: string } {
-    const current = this.getConfig(site);
+    const current = this.currentConfig(site);
     const resolved = current ? resolveConfig(current.document) : null;
     if (!current || !resolved?.ok) return { ok: false, code: 'unknown_site', message: `no site with key "${site}"` };
     try {

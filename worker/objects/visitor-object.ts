@@ -9,7 +9,7 @@ import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/la
 import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '../config/config-cache';
 import { isDev, type Env } from '../env';
 import { readRoutedBatch, type BatchError, type BatchRoute } from '../http/batch-body';
-import type { SiteConfig, Stage } from '../schema/config';
+import { resolveConfig, type SiteConfig, type SiteConfigInput, type Stage } from '../schema/config';
 import type { CollectResponse } from '../schema/responses';
 import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
@@ -33,7 +33,9 @@ export type IngestResult =
   | { retryAfterMs: number }
   /** Not recorded: the batch is invalid, or flagged as automation the site does not allow. */
   | { error: BatchError }
-  | { bot: 'crawler' | 'automation' };
+  | { bot: 'crawler' | 'automation' }
+  /** The object could not read the site config: call again with the Worker's copy. */
+  | { configUnavailable: true };
 
 /** Test seams: throw at the two moments a crash matters. Never set outside tests. */
 export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void };
@@ -66,11 +68,12 @@ export class VisitorObject extends DurableObject<Env> {
    * event id, in one atomic write. The caller sends the config version it checked the
    * site against rather than the config, which would otherwise be copied into every beacon's call.
    */
-  async ingest(body: string, configVersion: number, meta: BeaconMeta): Promise<IngestResult> {
+  async ingest(body: string, configVersion: number, meta: BeaconMeta, fallback?: SiteConfigInput): Promise<IngestResult> {
     const read = readRoutedBatch(body, meta);
     if ('error' in read) return read;
     const { batch } = read;
-    const config = this.configIfCurrent(configVersion) ?? (await this.configAt(batch.site, configVersion));
+    const config = this.configIfCurrent(configVersion) ?? (await this.configOrFallback(batch.site, configVersion, fallback));
+    if (!config) return { configUnavailable: true };
     if (batch.context?.automated) {
       const kind = classifyTraffic(meta.traffic, true, config.bots.allowAutomated);
       if (kind === 'crawler' || kind === 'automation') return { bot: kind };
@@ -271,6 +274,22 @@ export class VisitorObject extends DurableObject<Env> {
     if (!loaded) throw new Error(`site "${site}" has no config`);
     this.loaded = loaded;
     return loaded.config;
+  }
+
+  /**
+   * configAt, or when the site object cannot be read, the copy the Worker sent (it serves beacons
+   * from memory while the site object is down); null asks the Worker for that copy.
+   */
+  private async configOrFallback(site: string, version: number, fallback: SiteConfigInput | undefined): Promise<SiteConfig | null> {
+    try {
+      return await this.configAt(site, version);
+    } catch (e) {
+      if (!fallback) return null;
+      const resolved = resolveConfig(fallback);
+      if (!resolved.ok) throw e;
+      console.warn(`site "${site}": config unreadable, using the Worker's copy of version ${version}:`, (e as Error).message);
+      return resolved.config;
+    }
   }
 
   private async runPump() {

@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { siteStub } from '../config/config-cache';
-import type { Env } from '../env';
+import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { ImportBodySchema, IMPORT_BODY_MAX_BYTES, importedRow } from '../calibration/import-rows';
@@ -16,7 +16,7 @@ import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
 import { visitorStub } from './stubs';
 
-export const adminCalibrationRoutes = new Hono<{ Bindings: Env }>();
+export const adminCalibrationRoutes = new Hono<AppEnv>();
 
 const SiteParam = z.object({ site: SiteKeySchema });
 const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(schema, value, 'invalid_path', 'invalid path');
@@ -32,6 +32,7 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/visitors/:aid/outcome', async
   if (!result.ok) {
     throw result.status === 404 ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`) : new ApiError(409, 'not_a_lead', result.message);
   }
+  c.set('audit', { action: 'visitor.outcome', target: aid, detail: { outcome: input.outcome } });
   return c.json({ visitor: { id: aid, stage: result.stage }, outcome: { outcome: input.outcome, at: iso(at) }, label: input.outcome === 'won' ? 'positive' : 'negative' });
 });
 
@@ -48,6 +49,7 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/training/import', async (c) =
   const now = Date.now();
   const stub = siteStub(c.env, site);
   const imported = await stub.importTraining(body.rows.map((r) => importedRow(r, now)));
+  c.set('audit', { action: 'training.import', detail: { rows: imported } });
   return c.json({ site, imported, training: summaryJson(await stub.trainingSummary()) });
 });
 
@@ -57,7 +59,9 @@ adminCalibrationRoutes.delete('/v1/admin/sites/:site/training', async (c) => {
   const { site } = params(SiteParam, c.req.param());
   const q = parseWith(ClearTrainingQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
   await requireSite(c.env, site);
-  return c.json({ site, removed: await siteStub(c.env, site).clearTraining(q.origin) });
+  const removed = await siteStub(c.env, site).clearTraining(q.origin);
+  c.set('audit', { action: 'training.clear', detail: { removed, origin: q.origin ?? 'all' } });
+  return c.json({ site, removed });
 });
 
 adminCalibrationRoutes.post('/v1/admin/sites/:site/calibrate', async (c) => {

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { siteStub } from '../config/config-cache';
-import type { Env } from '../env';
+import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { FUNNEL_STAGES, type FunnelStage } from '../objects/site-store';
@@ -12,7 +12,7 @@ import { VerdictInputSchema } from '../visitor/verdict';
 import { requireSite } from './collect';
 import { visitorStub } from './stubs';
 
-export const adminLeadRoutes = new Hono<{ Bindings: Env }>();
+export const adminLeadRoutes = new Hono<AppEnv>();
 
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_FUNNEL_DAYS = 366;
@@ -74,6 +74,7 @@ adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) =>
       ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`)
       : new ApiError(409, 'not_a_lead', result.message);
   }
+  c.set('audit', { action: 'visitor.verdict', target: aid, detail: { verdict: input.verdict, ...(input.verdict === 'rejected' ? { action: input.action } : {}), stage: result.stage } });
   return c.json({ visitor: { id: aid, stage: result.stage }, verdict: result.verdict });
 });
 

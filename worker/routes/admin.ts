@@ -3,17 +3,19 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { primeSiteConfig, siteStub } from '../config/config-cache';
 import { maskDocument, unmaskDocument } from '../config/secrets';
-import { isDev, type Env } from '../env';
+import { isDev, type AppEnv } from '../env';
 import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { webhookUrlProblem } from '../webhooks/url-safety';
+import { instanceStub } from '../objects/instance-object';
+import type { Context } from 'hono';
 import { requireSite } from './collect';
 import { visitorStub } from './stubs';
 
-export const adminRoutes = new Hono<{ Bindings: Env }>();
+export const adminRoutes = new Hono<AppEnv>();
 
 const SiteParam = z.object({ site: SiteKeySchema });
 const VisitorParam = z.object({ site: SiteKeySchema, aid: VisitorIdSchema });
@@ -32,8 +34,11 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const body = await readJsonBody(c, LIMITS.maxConfigBytes);
   const previous = await stub.getConfig(site);
   const document = validateDocument(unmaskDocument(body, previous?.document ?? null), isDev(c.env));
+  assertMayChange(c, previous?.document ?? null, document);
   const saved = await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null);
-  primeSiteConfig(site, saved.version, saved.document);
+  primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
+  await instanceStub(c.env).register(site, saved.savedAt);
+  c.set('audit', { action: previous ? 'config.save' : 'site.create', target: `v${saved.version}`, detail: { version: saved.version, previousVersion: previous?.version ?? null, changed: changedSections(previous?.document ?? null, document) } });
   return c.json({ site, version: saved.version, savedAt: new Date(saved.savedAt).toISOString(), config: maskDocument(saved.document) }, previous ? 200 : 201);
 });
 
@@ -49,8 +54,12 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
   const stub = siteStub(c.env, site);
   const old = await stub.version(version);
   if (!old) throw new ApiError(404, 'unknown_version', `site "${site}" has no config version ${version} (the last ${LIMITS.configVersionsKept} are kept)`);
-  const saved = await stub.putConfig(validateDocument(old.document, isDev(c.env)), `restored version ${version}`);
-  primeSiteConfig(site, saved.version, saved.document);
+  const document = validateDocument(old.document, isDev(c.env));
+  assertMayChange(c, (await stub.getConfig(site))?.document ?? null, document);
+  const saved = await stub.putConfig(document, `restored version ${version}`);
+  primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
+  await instanceStub(c.env).register(site, saved.savedAt);
+  c.set('audit', { action: 'config.restore', target: `v${saved.version}`, detail: { version: saved.version, restoredFrom: version } });
   return c.json({ site, version: saved.version, restoredFrom: version, config: maskDocument(saved.document) });
 });
 
@@ -67,6 +76,7 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
   const loaded = await requireSite(c.env, site);
   const data = await visitorStub(c.env, site, aid).exportData(loaded.config, Date.now());
   if (!data) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  c.set('audit', { action: 'visitor.export', target: aid });
   c.header('content-disposition', `attachment; filename="leadedge-${site}-${aid}.json"`);
   return c.json({ site, id: aid, ...data });
 });
@@ -77,6 +87,7 @@ adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const existed = await visitorStub(c.env, site, aid).erase();
   const indexed = await siteStub(c.env, site).forgetLead(aid);
   if (!existed && !indexed) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  c.set('audit', { action: 'visitor.erase', target: aid });
   return c.json({ site, id: aid, erased: true });
 });
 
@@ -91,6 +102,7 @@ adminRoutes.post('/v1/admin/sites/:site/visitors/:aid/deliveries/:id/redeliver',
   await requireSite(c.env, site);
   const ok = await visitorStub(c.env, site, aid).redeliver(id, Date.now());
   if (!ok) throw new ApiError(409, 'not_redeliverable', `delivery ${id} does not exist or is still pending`);
+  c.set('audit', { action: 'delivery.redeliver', target: aid, detail: { delivery: id } });
   return c.json({ id, status: 'pending' }, 202);
 });
 
@@ -104,4 +116,26 @@ function validateDocument(document: unknown, dev: boolean): SiteConfigInput {
   });
   if (urlIssues.length) throw new ApiError(400, 'invalid_config', issuesMessage('invalid config', urlIssues), urlIssues);
   return document as SiteConfigInput;
+}
+
+/**
+ * Roles that may save a config may not do everything with it: creating a site is the instance
+ * owner's, and where webhooks go (and their secrets) is the site owner's (a marketer key must not
+ * re-point sales alerts).
+ */
+function assertMayChange(c: Context<AppEnv>, previous: SiteConfigInput | null, next: SiteConfigInput) {
+  const { role } = c.get('principal');
+  if (role === 'admin') return;
+  if (!previous) throw new ApiError(403, 'forbidden', 'creating a site needs the instance owner (ADMIN_TOKEN)');
+  if (role !== 'owner' && JSON.stringify(previous.webhooks ?? []) !== JSON.stringify(next.webhooks ?? [])) {
+    throw new ApiError(403, 'forbidden', `the "${role}" role may not change webhooks: it needs a key with role "owner"`);
+  }
+}
+
+/** Top-level sections a save changed, for the audit log (values are not copied: secrets live there). */
+function changedSections(previous: SiteConfigInput | null, next: SiteConfigInput): string[] {
+  const keys = new Set([...Object.keys(previous ?? {}), ...Object.keys(next)]);
+  const before = (previous ?? {}) as Record<string, unknown>;
+  const after = next as Record<string, unknown>;
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
 }

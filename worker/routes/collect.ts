@@ -7,6 +7,9 @@ import { Hono } from 'hono';
 import { countBot } from '../abuse/bot-counter';
 import { classifyTraffic } from '../abuse/bots';
 import { assertIpAllowed } from '../abuse/ip-limit';
+import { bearer } from '../access/keys';
+import { assertServerKey, serverKeyRequired } from '../access/server-keys';
+import { assertNotLockedOut } from '../abuse/auth-limit';
 import { loadSiteConfig, type LoadedConfig } from '../config/config-cache';
 import { decide } from '../decisions/decide';
 import type { Env } from '../env';
@@ -20,6 +23,8 @@ import { newVisitorState } from '../visitor/apply-batch';
 import { visitorStub } from './stubs';
 
 export const COLLECT_PATH = '/v1/collect';
+/** Set on answers given with a config served from memory while the site object is unreachable. */
+export const STALE_HEADER = 'x-leadedge-config';
 
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
@@ -30,14 +35,19 @@ collectRoutes.post(COLLECT_PATH, (c) => handleCollect(c.req.raw, c.env, c.execut
 export async function handleCollect(request: Request, env: Env, ctx: ExecutionContext, url: string): Promise<Response> {
   const origin = request.headers.get('origin') ?? undefined;
   try {
-    await assertIpAllowed(request, env);
-    return await collect(request, env, ctx, origin, url);
+    // No Origin: a server-side integration, which must prove it is the site's (a server key). Its
+    // address is not limited like a browser's: one backend sends for many visitors.
+    const serverKey = origin === undefined ? bearer(request.headers.get('authorization')) : null;
+    if (serverKey === '') throw serverKeyRequired('requests without an Origin header are server-side: send Authorization: Bearer <server key>');
+    if (serverKey === null) await assertIpAllowed(request, env);
+    else assertNotLockedOut(request.headers.get('cf-connecting-ip'), Date.now());
+    return await collect(request, env, ctx, origin, url, serverKey);
   } catch (e) {
     return errorResponseWith(e, corsJsonHeaders(origin));
   }
 }
 
-async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string): Promise<Response> {
+async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string, serverKey: string | null): Promise<Response> {
   const text = await readBodyText(request, LIMITS.maxBodyBytes);
   // A body the SDK wrote is routed on its first bytes and parsed only by the visitor object; any other is parsed here first.
   const routed = routeOf(text);
@@ -45,9 +55,11 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
   // Answers given without the object still refuse an invalid batch; a body parsed above is valid already.
   const validate = () => routed && parseBatchText(text);
   const site = await requireSite(env, route.site);
-  assertOriginAllowed(origin, route.site, site.config);
+  if (serverKey !== null) await assertServerKey(env, route.site, site, serverKey, request.headers.get('cf-connecting-ip'));
+  else assertOriginAllowed(origin, route.site, site.config);
   const receivedAt = Date.now();
-  const answer = (body: CollectResponse & { bot?: string }) => new Response(JSON.stringify(body), { headers: corsJsonHeaders(origin) });
+  const answerHeaders = site.stale ? { ...corsJsonHeaders(origin), [STALE_HEADER]: 'stale' } : corsJsonHeaders(origin);
+  const answer = (body: CollectResponse & { bot?: string }) => new Response(JSON.stringify(body), { headers: answerHeaders });
 
   const { honorGpc, honorDnt } = site.config.privacy;
   const headers = request.headers;
@@ -64,15 +76,14 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
     return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, kind));
   }
 
-  const result = await visitorStub(env, route.site, route.anonymousId).ingest(text, site.version, {
-    receivedAt,
-    adminBaseUrl: originOf(url),
-    site: route.site,
-    anonymousId: route.anonymousId,
-    traffic,
-  });
+  const meta = { receivedAt, adminBaseUrl: originOf(url), site: route.site, anonymousId: route.anonymousId, traffic };
+  const stub = visitorStub(env, route.site, route.anonymousId);
+  let result = await stub.ingest(text, site.version, meta);
+  // The object could not read the config itself (the site object is unreachable): hand it this isolate's copy.
+  if (typeof result === 'object' && 'configUnavailable' in result) result = await stub.ingest(text, site.version, meta, site.document);
   // The object sends the answer serialized (a CollectResponse): one string across the RPC, used as the body.
-  if (typeof result === 'string') return new Response(result, { headers: corsJsonHeaders(origin) });
+  if (typeof result === 'string') return new Response(result, { headers: answerHeaders });
+  if ('configUnavailable' in result) throw new ApiError(503, 'site_unavailable', 'the site config cannot be read right now; retry shortly', undefined, { 'retry-after': '5' });
   if ('error' in result) throw new ApiError(result.error.status, result.error.code, result.error.message, result.error.issues);
   if ('bot' in result) return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, result.bot));
   const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));

@@ -11,6 +11,8 @@ import { ImportBodySchema } from '../calibration/import-rows';
 import { OutcomeInputSchema } from '../calibration/labels';
 import { CalibrateOptionsSchema } from '../calibration/options';
 import { ClearTrainingQuerySchema } from './admin-calibration';
+import { AuditQuerySchema, KeyInputSchema } from './admin-keys';
+import { ROUTE_ACCESS, SERVER_SIDE_ACCESS, rolesText, type RouteAccess } from '../access/roles';
 
 const json = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -61,6 +63,7 @@ export function openApiDocument(): Record<string, unknown> {
         Outcome: json(OutcomeInputSchema, 'input'),
         TrainingImport: json(ImportBodySchema, 'input'),
         CalibrateOptions: json(CalibrateOptionsSchema, 'input'),
+        KeyInput: json(KeyInputSchema, 'input'),
       },
     },
     paths: {
@@ -126,10 +129,38 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...calibrationPaths({ site, aid, admin, errors, ref, queryParams }),
+      '/v1/admin/sites': {
+        get: { summary: 'Every site of the instance, with its status (a deleted site is listed as `deleting` until every object is empty)', security: admin, responses: { '200': { description: '{ sites: [{ site, status, createdAt, updatedAt, deletion? }] }' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/keys': {
+        get: { summary: "The site's keys (never the keys themselves)", security: admin, parameters: [site], responses: { '200': { description: '{ site, keys: [{ id, role, label, repId?, createdAt, lastUsedAt }] }' }, ...errors } },
+        post: { summary: 'Create a key with one role; the key is shown once (only its SHA-256 is stored)', security: admin, parameters: [site], requestBody: { required: true, content: { 'application/json': { schema: ref('KeyInput') } } }, responses: { '201': { description: '{ id, key, role, label, repId?, createdAt }' }, '409': { description: 'too_many_keys' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/keys/{id}': {
+        delete: { summary: 'Revoke a key at once', security: admin, parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ site, id, revoked: true }' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/audit': {
+        get: { summary: 'Every change made with a key, newest first (time, key id, role, what changed); page with `cursor`', security: admin, parameters: [site, ...queryParams(AuditQuerySchema)], responses: { '200': { description: '{ site, entries, nextCursor }' }, ...errors } },
+      },
       '/sdk.js': { get: { summary: 'The browser SDK (IIFE)', responses: { '200': { description: 'JavaScript' }, '304': { description: 'Not modified' } } } },
     },
   };
+  withRoles(cached.paths as Paths, ROUTE_ACCESS, 'admin');
+  withRoles(cached.paths as Paths, SERVER_SIDE_ACCESS, 'server-side (no Origin)');
   return cached;
+}
+
+type Paths = Record<string, Record<string, Record<string, unknown>>>;
+
+/** States each route's roles (worker/access/roles.ts) in the document: `x-roles`, and a sentence in the description. */
+function withRoles(paths: Paths, table: readonly RouteAccess[], kind: string) {
+  for (const route of table) {
+    const op = paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+    if (!op) throw new Error(`openapi.json lacks ${route.method} ${route.path}`);
+    op['x-roles'] = ['admin', ...route.roles];
+    const who = `Who (${kind}): ${rolesText(route)}${route.roles.length ? ', or the instance owner' : ''}.`;
+    op.description = op.description ? `${op.description} ${who}` : who;
+  }
 }
 
 /** Learning from outcomes (routes/admin-calibration.ts). */
