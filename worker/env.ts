@@ -1,6 +1,7 @@
 /** Bindings and variables the Worker runs with (see wrangler.toml and .dev.vars). */
 import type { PrincipalRole, RouteAccess } from './access/roles';
 import type { AuditDetail } from './objects/audit-store';
+import type { DirectoryObject } from './objects/directory-object';
 import type { InstanceObject } from './objects/instance-object';
 import type { SiteObject } from './objects/site-object';
 import type { VisitorObject } from './objects/visitor-object';
@@ -10,6 +11,8 @@ export type Env = {
   SITE: DurableObjectNamespace<SiteObject>;
   /** One object for the instance: which sites exist. */
   INSTANCE: DurableObjectNamespace<InstanceObject>;
+  /** Every visitor of a site, sharded: first-visit counts and site deletion. */
+  DIRECTORY: DurableObjectNamespace<DirectoryObject>;
   ASSETS?: Fetcher;
   /** Workers Rate Limiting binding: beacons per client IP (wrangler.toml [[ratelimits]]). */
   IP_LIMITER?: RateLimit;

@@ -3,6 +3,7 @@ import { app } from './app';
 import type { Env } from './env';
 import { COLLECT_PATH, handleCollect, hasPath } from './routes/collect';
 
+export { DirectoryObject } from './objects/directory-object';
 export { InstanceObject } from './objects/instance-object';
 export { SiteObject } from './objects/site-object';
 export { VisitorObject } from './objects/visitor-object';

@@ -66,6 +66,7 @@ export async function startRuntime({ kind, count = false, inspectorPort, storage
             VISITOR: { className: 'VisitorObject', useSQLite: true },
             SITE: { className: 'SiteObject', useSQLite: true },
             INSTANCE: { className: 'InstanceObject', useSQLite: true },
+            DIRECTORY: { className: 'DirectoryObject', useSQLite: true },
           },
           bindings: { ADMIN_TOKEN, LEADEDGE_DEV: '1', BENCH_COUNT: count ? '1' : '0' },
         }

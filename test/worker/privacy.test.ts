@@ -40,7 +40,13 @@ describe('GDPR', () => {
     expect((await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}`, { method: 'DELETE' })).status).toBe(200);
     expect((await api(`/v1/admin/sites/${key}/visitors/${batch.anonymousId}/deliveries`)).body.deliveries).toEqual([]);
     expect((await api(`/v1/admin/sites/${key}/visitors`)).body.total).toBe(0);
-    expect(await runDurableObjectAlarm(visitorStub(env as never, key, batch.anonymousId))).toBe(false);
+    // What stays is the erasure's tombstone, with the alarm that drops it (test/worker/erasure.test.ts).
+    const left = await runInDurableObject(visitorStub(env as never, key, batch.anonymousId), async (_i: VisitorObject, ctx) => ({
+      tables: ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray().map((r) => r.name),
+      alarm: await ctx.storage.getAlarm(),
+    }));
+    expect(left.tables).toEqual(['erased']);
+    expect(left.alarm).toBeGreaterThan(Date.now() + 399 * DAY);
   });
 });
 

@@ -28,6 +28,7 @@ const VISITOR = `${SITE}/visitors/:aid`;
 export const ROUTE_ACCESS: readonly RouteAccess[] = [
   // The instance: sites themselves.
   { method: 'GET', path: '/v1/admin/sites', roles: [] },
+  { method: 'DELETE', path: SITE, roles: [] },
   // Config (creating a site needs the instance owner; changing its webhooks needs `owner`: checked in the route).
   { method: 'GET', path: SITE, roles: ['owner', 'marketer'] },
   { method: 'PUT', path: SITE, roles: ['owner', 'marketer'], audited: true },

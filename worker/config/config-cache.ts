@@ -43,7 +43,7 @@ export async function loadSiteConfig(env: Env, site: string, now = Date.now()): 
   }
   if (!hit?.loaded) return read;
   // A known site: wait a little, then serve the last known config rather than fail or stall the page.
-  const stale = { ...hit.loaded, stale: true as const };
+  const stale: LoadedConfig = { ...hit.loaded, stale: true };
   let timer: ReturnType<typeof setTimeout> | null = null;
   const patience = new Promise<LoadedConfig>((resolve) => (timer = setTimeout(() => resolve(stale), CONFIG_READ_PATIENCE_MS)));
   try {
@@ -63,12 +63,13 @@ async function readConfig(env: Env, site: string, hit: Entry | undefined): Promi
     const loaded = !stored
       ? null
       : hit?.loaded && hit.loaded.version === stored.version
-        ? { version: hit.loaded.version, config: hit.loaded.config, document: hit.loaded.document, serverKeys: new Set(stored.serverKeys) }
+        ? { version: hit.loaded.version, config: hit.loaded.config, document: hit.loaded.document, serverKeys: new Set(stored.serverKeys) } satisfies LoadedConfig
         : toLoaded(stored.version, stored.document, stored.serverKeys);
     remember(site, loaded, Date.now());
     return loaded;
   } catch (e) {
-    if (hit) hit.at = Date.now() - CONFIG_CACHE_TTL_MS + RETRY_AFTER_FAILURE_MS;
+    // Until a read succeeds, this isolate's copy is served marked stale, and read again at most every RETRY_AFTER_FAILURE_MS.
+    if (hit?.loaded) cache.set(site, { loaded: { ...hit.loaded, stale: true }, at: Date.now() - CONFIG_CACHE_TTL_MS + RETRY_AFTER_FAILURE_MS });
     throw e;
   }
 }

@@ -4,9 +4,11 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { LazySchema, tableNames } from './lazy-schema';
+import { existingTables, LazySchema } from './lazy-schema';
 
-export type SiteEntry = { site: string; createdAt: number; updatedAt: number; status: 'active' | 'deleting'; deletion: { startedAt: number; remaining: number | null } | null };
+/** A deletion in progress: visitor objects left per directory shard, and which shards are done. */
+export type Deletion = { startedAt: number; remaining: Record<string, number>; done: number[] };
+export type SiteEntry = { site: string; createdAt: number; updatedAt: number; status: 'active' | 'deleting'; deletion: Deletion | null };
 
 const TABLES = {
   sites: [`CREATE TABLE sites (site TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, status TEXT NOT NULL, deletion TEXT)`],
@@ -23,7 +25,7 @@ export class InstanceObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.schema = new LazySchema(ctx.storage.sql, TABLES, tableNames(ctx.storage.sql));
+    this.schema = new LazySchema(ctx.storage.sql, TABLES, existingTables(ctx.storage.sql));
   }
 
   /** A site's config was saved: it exists (idempotent). */
@@ -48,18 +50,28 @@ export class InstanceObject extends DurableObject<Env> {
     return this.list().find((s) => s.site === site) ?? null;
   }
 
-  /** Deletion started (or progressed): the site stays listed as `deleting` until every object holding its data is empty. */
-  markDeleting(site: string, startedAt: number, remaining: number | null) {
+  /** Deletion started: the site stays listed as `deleting` until every directory shard reports it is empty. */
+  markDeleting(site: string, startedAt: number) {
     this.schema.ensure('sites');
+    const deletion: Deletion = { startedAt, remaining: {}, done: [] };
     this.ctx.storage.sql.exec(
       `INSERT INTO sites (site, created_at, updated_at, status, deletion) VALUES (?, ?, ?, 'deleting', ?)
        ON CONFLICT (site) DO UPDATE SET status = 'deleting', updated_at = excluded.updated_at, deletion = excluded.deletion`,
-      site, startedAt, startedAt, JSON.stringify({ startedAt, remaining }),
+      site, startedAt, startedAt, JSON.stringify(deletion),
     );
   }
 
-  /** Every object of the site is empty: it is no longer listed. */
-  forget(site: string) {
-    if (this.schema.has('sites')) this.ctx.storage.sql.exec('DELETE FROM sites WHERE site = ?', site);
+  /** A directory shard's sweep progressed; once all `shards` are done the site is no longer listed. */
+  sweepProgress(site: string, shard: number, remaining: number, done: boolean, shards: number) {
+    const entry = this.get(site);
+    if (!entry?.deletion) return;
+    const d = entry.deletion;
+    d.remaining[String(shard)] = remaining;
+    if (done && !d.done.includes(shard)) d.done.push(shard);
+    if (d.done.length >= shards) {
+      this.ctx.storage.sql.exec('DELETE FROM sites WHERE site = ?', site);
+      return;
+    }
+    this.ctx.storage.sql.exec('UPDATE sites SET deletion = ?, updated_at = ? WHERE site = ?', JSON.stringify(d), Date.now(), site);
   }
 }

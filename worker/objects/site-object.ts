@@ -1,22 +1,23 @@
 /**
- * One Durable Object per site: its config (with versions) and its funnel counters. Written on
- * config changes and stage transitions only, never on every beacon.
+ * One Durable Object per site: its config (with versions), keys and audit log, the leads index,
+ * the funnel and the training rows. Written on config changes, stage transitions and admin
+ * actions, never on every beacon. It loads and saves; each table family has its own store.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Role } from '../access/roles';
+import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
 import { DEMO_CONFIG } from '../config/demo-config';
 import { DEMO_KEYS } from '../config/dev-keys';
 import { isDev, type Env } from '../env';
-import { calibrate, type CalibrationResult } from '../calibration/calibrate';
-import { CalibrationError, type CalibrateOptions } from '../calibration/options';
-import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
-import { maskDocument } from '../config/secrets';
-import { resolveConfig, type SiteConfigInput } from '../schema/config';
+import type { SiteConfigInput } from '../schema/config';
 import { AUDIT_TABLES, AuditStore, type AuditEntry } from './audit-store';
+import { CONFIG_TABLES, ConfigStore, type ConfigVersion } from './config-store';
+import { COUNTER_TABLES, Counters } from './counters';
+import { FUNNEL_TABLES, FunnelStore, type FunnelStage } from './funnel-store';
 import { KEY_TABLES, KeyStore, type KeyRecord } from './key-store';
-import { LazySchema, tableNames } from './lazy-schema';
-import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
-import { TrainingStore } from './training-store';
+import { existingTables, LazySchema } from './lazy-schema';
+import { LEADS_TABLES, LeadsStore, type LeadQuery, type LeadSnapshot } from './leads-store';
+import { TRAINING_TABLES, TrainingStore } from './training-store';
 
 /** A config as beacons need it: the document and the hashes of the keys that may send without an Origin. */
 export type SiteConfigRecord = ConfigVersion & { serverKeys: string[] };
@@ -26,23 +27,46 @@ const EMBEDDED_NOTE = 'embedded default';
 /** Sites whose config is embedded in the Worker and seeded on first use. */
 const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 
+/** Test seams: make the object fail as if unreachable. Never set outside tests. */
+export type SiteFaults = { unavailable?: boolean; forgetFails?: boolean };
+
 export class SiteObject extends DurableObject<Env> {
-  private readonly store: SiteStore;
-  private readonly training: TrainingStore;
-  private readonly schema: LazySchema;
-  private readonly keys: KeyStore;
-  private readonly auditLog: AuditStore;
+  private schema: LazySchema;
+  private configs: ConfigStore;
+  private keys: KeyStore;
+  private auditLog: AuditStore;
+  private leadsIndex: LeadsStore;
+  private funnelStore: FunnelStore;
+  private training: TrainingStore;
   /** Local dev: the documented demo keys were checked for this instance. */
   private devKeysSeeded = false;
+  faults: SiteFaults = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const { sql } = ctx.storage;
-    this.store = new SiteStore(sql);
-    this.training = new TrainingStore(sql);
-    this.schema = new LazySchema(sql, { ...KEY_TABLES, ...AUDIT_TABLES }, tableNames(sql));
+    this.schema = new LazySchema(
+      sql,
+      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES },
+      existingTables(sql),
+    );
+    const counters = new Counters(sql, this.schema);
+    this.configs = new ConfigStore(sql, this.schema);
     this.keys = new KeyStore(sql, this.schema);
     this.auditLog = new AuditStore(sql, this.schema);
+    this.leadsIndex = new LeadsStore(sql, this.schema, counters);
+    this.funnelStore = new FunnelStore(sql, this.schema);
+    this.training = new TrainingStore(sql, this.schema, counters);
+  }
+
+  /** Runs a storage transaction; a rollback may leave the schema cache naming tables that were never created. */
+  private transact<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (e) {
+      this.schema.reload();
+      throw e;
+    }
   }
 
   /**
@@ -51,20 +75,21 @@ export class SiteObject extends DurableObject<Env> {
    * release changes it (a saved version of its own is never overwritten).
    */
   getConfig(site: string): SiteConfigRecord | null {
+    if (this.faults.unavailable) throw new Error('site object unavailable (injected)');
     const current = this.currentConfig(site);
     return current && { ...current, serverKeys: this.keys.serverHashes() };
   }
 
   private currentConfig(site: string): ConfigVersion | null {
-    const current = this.store.current();
+    const current = this.configs.current();
     const embedded = Object.hasOwn(EMBEDDED, site) ? EMBEDDED[site] : undefined;
     if (embedded) this.seedDevKeys(site);
     if (current && !(embedded && current.note === EMBEDDED_NOTE && JSON.stringify(current.document) !== JSON.stringify(embedded))) {
       return current;
     }
     if (!embedded) return null;
-    this.store.save(embedded, EMBEDDED_NOTE, Date.now());
-    return this.store.current();
+    this.configs.save(embedded, EMBEDDED_NOTE, Date.now());
+    return this.configs.current();
   }
 
   /** Local dev only: the demo site holds the documented keys printed by `npm start` (never in production). */
@@ -72,7 +97,33 @@ export class SiteObject extends DurableObject<Env> {
     if (this.devKeysSeeded || site !== 'demo' || !isDev(this.env)) return;
     this.devKeysSeeded = true;
     const known = new Set(this.keys.list().map((k) => k.id));
-    for (const k of DEMO_KEYS) if (!known.has(k.id)) this.keys.add({ ...k, repId: k.repId ?? null, createdAt: Date.now() });
+    for (const k of DEMO_KEYS) {
+      if (!known.has(k.id)) this.keys.add({ id: k.id, hash: k.hash, role: k.role, label: k.label, repId: k.repId ?? null, createdAt: Date.now() });
+    }
+  }
+
+  /** Saves an already-validated document as the new current version. */
+  putConfig(document: SiteConfigInput, note: string | null): SiteConfigRecord {
+    this.configs.save(document, note, Date.now());
+    return { ...this.configs.current()!, serverKeys: this.keys.serverHashes() };
+  }
+
+  /** A receiver answered 410 Gone: save a new version with that endpoint turned off. */
+  disableWebhook(endpointId: string): boolean {
+    const current = this.configs.current();
+    const hooks = current?.document.webhooks ?? [];
+    if (!current || !hooks.some((w) => w.id === endpointId && w.enabled !== false)) return false;
+    const document = { ...current.document, webhooks: hooks.map((w) => (w.id === endpointId ? { ...w, enabled: false } : w)) };
+    this.configs.save(document, `webhook "${endpointId}" disabled: the receiver answered 410 Gone`, Date.now());
+    return true;
+  }
+
+  versions() {
+    return this.configs.versions();
+  }
+
+  version(version: number): ConfigVersion | null {
+    return this.configs.version(version);
   }
 
   /** Stores a new key (made and shown once by the Worker); false past KEYS_PER_SITE. */
@@ -90,6 +141,7 @@ export class SiteObject extends DurableObject<Env> {
 
   /** The key with this SHA-256, or null (always read from storage: a revoked key never works again). */
   authenticate(hash: string, site: string): KeyRecord | null {
+    if (this.faults.unavailable) throw new Error('site object unavailable (injected)');
     this.seedDevKeys(site);
     return this.keys.authenticate(hash, Date.now());
   }
@@ -102,58 +154,57 @@ export class SiteObject extends DurableObject<Env> {
     return this.auditLog.page(before, limit);
   }
 
-  /** Saves an already-validated document as the new current version. */
-  putConfig(document: SiteConfigInput, note: string | null): SiteConfigRecord {
-    this.store.save(document, note, Date.now());
-    return { ...this.store.current()!, serverKeys: this.keys.serverHashes() };
-  }
-
-  /** A receiver answered 410 Gone: save a new version with that endpoint turned off. */
-  disableWebhook(endpointId: string): boolean {
-    const current = this.store.current();
-    const hooks = current?.document.webhooks ?? [];
-    if (!current || !hooks.some((w) => w.id === endpointId && w.enabled !== false)) return false;
-    const document = { ...current.document, webhooks: hooks.map((w) => (w.id === endpointId ? { ...w, enabled: false } : w)) };
-    this.store.save(document, `webhook "${endpointId}" disabled: the receiver answered 410 Gone`, Date.now());
-    return true;
-  }
-
-  versions() {
-    return this.store.versions();
-  }
-
-  version(version: number): ConfigVersion | null {
-    return this.store.version(version);
-  }
-
-  /** A visitor object reports stages reached, its index row and any training label (at least once; the id makes repeats harmless). */
-  recordNotice(noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate): boolean {
-    return this.ctx.storage.transactionSync(() => {
-      const applied = this.store.applyNotice(noticeId, stages, at, lead);
-      if (applied && training) {
-        const id = training.kind === 'label' ? training.row.id : training.id;
-        const at = training.kind === 'label' ? training.row.at : training.at;
-        if (!this.store.erasedSince(id, at)) this.training.apply(training);
+  /**
+   * A visitor object reports stages reached, its index row and any training label (at least
+   * once: each stage counts once per lead, the row keeps its newest version, labels are keyed).
+   * `noticeId` is no longer needed; outbox rows written by earlier releases still pass it.
+   */
+  recordNotice(_noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate) {
+    this.transact(() => {
+      // Notices from earlier releases counted first visits here; the directory counts them now.
+      const perLead = stages.filter((s) => s !== 'visitors');
+      if (stages.includes('visitors')) this.funnelStore.count('visitors', 1, at);
+      if (lead) {
+        const erased = this.leadsIndex.erasedSince(lead.id, at);
+        if (!erased) this.leadsIndex.upsert(lead);
+        // An erased lead's stages still count, under an id that names no one.
+        this.funnelStore.reached(erased ? `erased:${crypto.randomUUID()}` : lead.id, perLead, at);
+      } else {
+        for (const stage of perLead) this.funnelStore.count(stage, 1, at);
       }
-      return applied;
+      if (training) {
+        const id = training.kind === 'label' ? training.row.id : training.id;
+        const labelAt = training.kind === 'label' ? training.row.at : training.at;
+        if (!this.leadsIndex.erasedSince(id, labelAt)) this.training.apply(training);
+      }
     });
   }
 
   countBots(n: number, at: number) {
-    this.store.addToFunnel('bots', n, at);
+    this.funnelStore.count('bots', n, at);
   }
 
   leads(query: LeadQuery) {
-    return this.store.leads(query);
+    return this.leadsIndex.page(query);
   }
 
+  /** Erasure of one lead: its index row and training label go, its funnel rows stop naming it. */
   forgetLead(id: string): boolean {
-    const labelled = this.training.forget(id);
-    return this.store.forgetLead(id, Date.now()) || labelled;
+    if (this.faults.forgetFails) throw new Error('forgetLead failed (injected)');
+    return this.transact(() => {
+      const labelled = this.training.forget(id);
+      this.funnelStore.anonymize(id);
+      return this.leadsIndex.forget(id, Date.now()) || labelled;
+    });
+  }
+
+  /** What this object holds about one lead, for its export. */
+  exportLead(id: string) {
+    return { index: this.leadsIndex.get(id), stages: this.funnelStore.ofLead(id), training: this.training.get(id) };
   }
 
   importTraining(rows: TrainingRow[]): number {
-    return this.ctx.storage.transactionSync(() => this.training.importRows(rows));
+    return this.transact(() => this.training.importRows(rows));
   }
 
   trainingSummary() {
@@ -161,23 +212,27 @@ export class SiteObject extends DurableObject<Env> {
   }
 
   clearTraining(origin?: RowOrigin): number {
-    return this.training.clear(origin);
+    return this.transact(() => this.training.clear(origin));
   }
 
-  /** Fits on the site's labelled leads against its current config (worker/calibration). */
-  calibrate(site: string, options: CalibrateOptions): { ok: true; version: number; result: CalibrationResult } | { ok: false; code: string; message: string } {
+  /**
+   * What calibration needs, read in one go: the Worker fits the model, so this object's config
+   * reads and notices never wait behind seconds of calibration CPU.
+   */
+  calibrationInput(site: string): { version: number; document: SiteConfigInput; rows: TrainingRow[] } | null {
     const current = this.currentConfig(site);
-    const resolved = current ? resolveConfig(current.document) : null;
-    if (!current || !resolved?.ok) return { ok: false, code: 'unknown_site', message: `no site with key "${site}"` };
-    try {
-      return { ok: true, version: current.version, result: calibrate(this.training.all(), maskDocument(current.document), resolved.config, options) };
-    } catch (e) {
-      if (e instanceof CalibrationError) return { ok: false, code: e.code, message: e.message };
-      throw e;
-    }
+    return current && { version: current.version, document: current.document, rows: this.training.all() };
   }
 
   funnel(fromDay: string, toDay: string) {
-    return this.store.funnel(fromDay, toDay);
+    return { rows: this.funnelStore.days(fromDay, toDay), cohort: this.funnelStore.cohort(fromDay, toDay) };
+  }
+
+  /** Site deletion: everything this object holds goes at once (directory shards sweep the visitors). */
+  async deleteSite() {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.schema.reload();
+    this.devKeysSeeded = false;
   }
 }

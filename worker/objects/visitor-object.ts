@@ -20,11 +20,28 @@ import { applyVerdict, type VerdictInput } from '../visitor/verdict';
 import type { Verdict } from '../webhooks/payload';
 import { buildProfile, type VisitorProfile } from '../visitor/profile';
 import { dispatchDue } from '../webhooks/dispatch';
-import type { SiteNotice } from '../webhooks/plan';
+import { DIRECTORY_TARGET, type SiteNotice } from '../webhooks/plan';
+import type { LeadEvent } from '../schema/events';
 import { OutboxStore } from './outbox-store';
-import { existingTables, VisitorStore } from './visitor-store';
+import { directoryOf } from './directory-object';
+import { existingTables } from './lazy-schema';
+import { VisitorStore } from './visitor-store';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
+
+/** How long an erased visitor's tombstone is kept (longer than any browser keeps a queue worth replaying). */
+export const ERASED_TOMBSTONE_DAYS = 400;
+const DAY_MS = 24 * 3600 * 1000;
+const TOMBSTONE_TABLE = 'CREATE TABLE IF NOT EXISTS erased (k INTEGER PRIMARY KEY CHECK (k = 1), at INTEGER NOT NULL)';
+
+function readTombstone(sql: SqlStorage): number | null {
+  return sql.exec<{ at: number }>('SELECT at FROM erased WHERE k = 1').toArray()[0]?.at ?? null;
+}
+
+function writeTombstone(sql: SqlStorage, at: number) {
+  sql.exec(TOMBSTONE_TABLE);
+  sql.exec('INSERT INTO erased (k, at) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET at = excluded.at', at);
+}
 /** What the Worker knows of a beacon it has not parsed: the object it was routed to, and who sent it. */
 export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest };
 export type IngestResult =
@@ -44,6 +61,8 @@ export class VisitorObject extends DurableObject<Env> {
   private store: VisitorStore;
   private outbox: OutboxStore;
   private state: VisitorState | null;
+  /** When this visitor was erased (kept ERASED_TOMBSTONE_DAYS): events captured before it are refused, so an old browser queue cannot bring it back. */
+  private erasedAt: number | null;
   /** The site config this object last used; beacons say which version they expect. */
   private loaded: LoadedConfig | null = null;
   private pumping: Promise<void> | null = null;
@@ -53,13 +72,14 @@ export class VisitorObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    [this.store, this.outbox] = this.openStores();
+    const existing = existingTables(ctx.storage.sql);
+    [this.store, this.outbox] = this.openStores(existing);
     this.state = this.store.loadState();
+    this.erasedAt = existing.has('erased') ? readTombstone(ctx.storage.sql) : null;
   }
 
-  private openStores(): [VisitorStore, OutboxStore] {
+  private openStores(existing = existingTables(this.ctx.storage.sql)): [VisitorStore, OutboxStore] {
     const { sql } = this.ctx.storage;
-    const existing = existingTables(sql);
     return [new VisitorStore(sql, existing, (fn) => this.ctx.storage.transactionSync(fn)), new OutboxStore(sql, existing)];
   }
 
@@ -84,8 +104,12 @@ export class VisitorObject extends DurableObject<Env> {
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
-    const fresh = this.store.unseen(batch.events);
-    const duplicates = batch.events.length - fresh.length;
+    const unseen = this.store.unseen(batch.events);
+    const duplicates = batch.events.length - unseen.length;
+    // Events captured before this visitor was erased are refused (their clock corrected for skew, not clamped).
+    const erasedAt = this.erasedAt;
+    const fresh = erasedAt === null ? unseen : unseen.filter((e) => e.ts + (meta.receivedAt - batch.sentAt) >= erasedAt);
+    if (fresh.length < unseen.length) return this.answerErased(batch.site, batch.anonymousId, config, meta, fresh.length, duplicates, fresh, batch.sentAt);
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
@@ -102,6 +126,22 @@ export class VisitorObject extends DurableObject<Env> {
     return JSON.stringify(response);
   }
 
+  /**
+   * A beacon that replays events from before this visitor's erasure: those are refused, anything
+   * newer is applied as a new visitor's, and the answer says `erased` so the SDK forgets its id
+   * and queue.
+   */
+  private answerErased(site: string, anonymousId: string, config: SiteConfig, meta: BeaconMeta, accepted: number, duplicates: number, fresh: LeadEvent[], sentAt: number): string {
+    let state = this.state ?? newVisitorState(site, anonymousId, meta.receivedAt);
+    if (fresh.length > 0) {
+      const outcome = applyBatch(state, fresh, sentAt, config, meta.receivedAt);
+      this.commit(outcome.state, config, meta, { isNewVisitor: this.state === null, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests });
+      state = outcome.state;
+    }
+    const response: CollectResponse = { ...this.decision(state, config, meta.receivedAt), accepted, duplicates, tracked: accepted > 0, erased: true };
+    return JSON.stringify(response);
+  }
+
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */
   async verdict(input: VerdictInput, configVersion: number, meta: IngestMeta): Promise<{ ok: true; stage: Stage; verdict: Verdict } | { ok: false; status: 404 | 409; message: string }> {
     const config = this.state && (await this.configAt(this.state.site, configVersion));
@@ -110,6 +150,7 @@ export class VisitorObject extends DurableObject<Env> {
     const score = computeScore(this.state.aggregates, config, meta.receivedAt);
     const outcome = applyVerdict(this.state, input, score.total, score.fit, meta.receivedAt);
     if (!outcome.ok) return { ok: false, status: 409, message: outcome.message };
+    if ('unchanged' in outcome) return { ok: true, stage: outcome.state.stage, verdict: outcome.verdict };
     this.commit(outcome.state, config, meta, {
       ...NO_EVENTS,
       transitions: outcome.transition ? [outcome.transition] : [],
@@ -192,25 +233,50 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** Erases everything about this visitor: state, timeline, pending deliveries, alarm. */
-  async erase(): Promise<boolean> {
+  /**
+   * Erases everything about this visitor: state, timeline, deliveries, alarm. Unless the whole
+   * site is being deleted, one row stays: when it was erased (with an alarm to drop it after
+   * ERASED_TOMBSTONE_DAYS), so the browser's old queue cannot restore it.
+   */
+  async erase(opts: { tombstone?: boolean } = {}): Promise<boolean> {
     const existed = this.state !== null;
+    const at = Date.now();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     [this.store, this.outbox] = this.openStores();
     this.state = null;
+    this.erasedAt = null;
+    if (existed && opts.tombstone !== false) {
+      writeTombstone(this.ctx.storage.sql, at);
+      this.erasedAt = at;
+      await this.ctx.storage.setAlarm(at + ERASED_TOMBSTONE_DAYS * DAY_MS);
+    }
     return existed;
   }
 
   override async alarm() {
+    if (!this.state && this.erasedAt !== null) {
+      // Only the tombstone is left, and its time is up.
+      if (Date.now() >= this.erasedAt + ERASED_TOMBSTONE_DAYS * DAY_MS) await this.ctx.storage.deleteAll();
+      else await this.ctx.storage.setAlarm(this.erasedAt + ERASED_TOMBSTONE_DAYS * DAY_MS);
+      return;
+    }
     // Reload the config: endpoints and retention may have changed since the last beacon.
     this.loaded = null;
     const config = await this.currentConfig();
+    if (!config && this.state) {
+      // The site was deleted: this object goes too (its directory shard may never have heard of it).
+      await this.erase({ tombstone: false });
+      return;
+    }
     if (config && this.state) {
       const due = retentionNow(this.state, config.retentionDays, Date.now());
       if (due.eraseVisitor) {
         const { site, anonymousId } = this.state;
-        await this.erase();
+        // Forget first (idempotent): if it fails, the visitor is still here and the next alarm tries again.
         await siteStub(this.env, site).forgetLead(anonymousId);
+        await this.erase();
+        await directoryOf(this.env, site, anonymousId).forget(anonymousId);
         return;
       }
       this.store.purgeTimelineBefore(due.purgeBefore);
@@ -223,10 +289,11 @@ export class VisitorObject extends DurableObject<Env> {
     if (!this.state) return null;
     return {
       exportedAt: new Date(now).toISOString(),
-      profile: buildProfile(this.state, this.store.transitions(), this.store.timeline(), config, now),
+      // Every stored timeline entry, not the 100 the profile shows.
+      profile: buildProfile(this.state, this.store.transitions(), this.store.timeline(Infinity), config, now),
       verdict: this.state.verdict ?? null,
       aggregates: this.state.aggregates,
-      deliveries: this.deliveries(),
+      deliveries: this.outbox.log(1_000_000),
     };
   }
 
@@ -295,13 +362,18 @@ export class VisitorObject extends DurableObject<Env> {
   private async runPump() {
     const config = await this.currentConfig();
     if (!config || !this.state) return;
-    const { site } = this.state;
+    const { site, anonymousId } = this.state;
     const nextDue = await dispatchDue({
       outbox: this.outbox,
       config,
       now: Date.now,
       dev: isDev(this.env),
       notifySite: async (row) => {
+        if (row.target === DIRECTORY_TARGET) {
+          const { at } = JSON.parse(row.payload) as { at: number };
+          await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, at);
+          return;
+        }
         const notice = JSON.parse(row.payload) as SiteNotice;
         await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training);
       },

@@ -80,11 +80,6 @@ const MIGRATIONS: Record<string, { outdated: (ddl: string) => boolean; create: s
   state: { outdated: (ddl) => !/\bpending TEXT\b/i.test(ddl), create: TABLES.state!, copy: 'INSERT INTO state (k, json) SELECT k, json FROM old' },
 };
 
-/** Table (and view and trigger) name to its CREATE statement, read once when an object starts (one query, not a CREATE per table). */
-export function existingTables(sql: SqlStorage): Map<string, string> {
-  const rows = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')").toArray();
-  return new Map(rows.map((r) => [r.name, r.sql]));
-}
 
 /** A stored row of event ids (timeline entries' or `seen`'s), oldest first in memory. */
 type IdRow = { seq: number; n: number; ids: string[] };
@@ -139,10 +134,15 @@ export class VisitorStore {
   private hasSeenTable: boolean;
   /** Whether the flush_write view and its trigger exist (see FLUSH_WRITE). */
   private hasFlushWrite: boolean;
+  /**
+   * Whether the state, timeline and transitions tables exist. They are created by the first write,
+   * never by a read: a visitor object that is only asked for a decision stores nothing.
+   */
+  private hasTables: boolean;
 
   /**
-   * @param existing what `existingTables` found; missing tables are created and outdated ones
-   * migrated inside `transact`, so a crash leaves the old layout intact.
+   * @param existing what `existingTables` found; outdated tables are migrated inside `transact`,
+   * so a crash leaves the old layout intact; missing ones wait for the first write.
    */
   constructor(
     private readonly sql: SqlStorage,
@@ -151,10 +151,12 @@ export class VisitorStore {
   ) {
     this.hasSeenTable = existing.has('seen');
     const missing = Object.keys(TABLES).filter((name) => !existing.has(name));
+    this.hasTables = missing.length === 0;
     const outdated = Object.keys(MIGRATIONS).filter((name) => existing.has(name) && MIGRATIONS[name]!.outdated(existing.get(name)!));
     const migrating = outdated.length > 0;
     this.hasFlushWrite = !migrating && Object.keys(FLUSH_WRITE).every((name) => existing.has(name));
-    if (missing.length === 0 && !migrating) return;
+    if (!migrating) return;
+    this.hasTables = true;
     transact(() => {
       // The trigger names the tables: it goes before they are renamed, and comes back at the next flush.
       if (migrating) {
@@ -171,7 +173,18 @@ export class VisitorStore {
     });
   }
 
+  /** Creates the tables a visitor's first write needs (call inside that write's transaction). */
+  private ensureTables() {
+    if (this.hasTables) return;
+    for (const ddl of Object.values(TABLES)) this.sql.exec(ddl.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'));
+    this.hasTables = true;
+  }
+
   loadState(): VisitorState | null {
+    if (!this.hasTables) {
+      this.pending = NO_PENDING;
+      return null;
+    }
     const row = this.sql.exec<{ json: string; pending: string }>('SELECT json, pending FROM state WHERE k = 1').toArray()[0];
     this.pending = row ? pendingFrom(row.pending) : NO_PENDING;
     return row ? (JSON.parse(row.json) as VisitorState) : null;
@@ -185,7 +198,9 @@ export class VisitorStore {
   plan(entries: TimelineEntry[]): SavePlan {
     const next = entries.length === 0 ? this.pending : withEntries(this.pending, entries);
     const flush = this.mustFlush(next);
-    return { entries, next, flush, oneStatement: !flush || (this.hasFlushWrite && !this.trimDue(next.ids.length)) };
+    // An object's first write creates its tables: more than one statement, so a transaction.
+    const oneStatement = this.hasTables && (!flush || (this.hasFlushWrite && !this.trimDue(next.ids.length)));
+    return { entries, next, flush, oneStatement };
   }
 
   /** Whether adding a timeline row of `n` entries would cut the timeline or `seen` back (errs towards yes). */
@@ -207,6 +222,7 @@ export class VisitorStore {
    * rolled-back transaction around them must be followed by `forgetCached()`.
    */
   save(state: VisitorState, { entries, next, flush, oneStatement }: SavePlan) {
+    this.ensureTables();
     const w = this.load();
     if (flush && oneStatement) {
       const seq = this.nextTimelineSeq(w);
@@ -293,15 +309,16 @@ export class VisitorStore {
   /** After a rolled-back transaction: what memory holds may never have been stored. */
   forgetCached() {
     this.window = null;
-    this.pending = pendingFrom(this.sql.exec<{ pending: string }>('SELECT pending FROM state WHERE k = 1').toArray()[0]?.pending ?? '[]');
-    const names = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name IN ('seen', 'flush_write', 'flush_write_rows')").toArray().map((r) => r.name));
+    const names = new Set(this.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name IN ('state', 'timeline', 'transitions', 'seen', 'flush_write', 'flush_write_rows')").toArray().map((r) => r.name));
+    this.hasTables = Object.keys(TABLES).every((name) => names.has(name));
     this.hasSeenTable = names.has('seen');
     this.hasFlushWrite = names.has('flush_write') && names.has('flush_write_rows');
+    this.pending = this.hasTables ? pendingFrom(this.sql.exec<{ pending: string }>('SELECT pending FROM state WHERE k = 1').toArray()[0]?.pending ?? '[]') : NO_PENDING;
   }
 
   private load(): Window {
     if (this.window) return this.window;
-    const timeline = this.sql
+    const timeline = !this.hasTables ? [] : this.sql
       .exec<{ seq: number; n: number; ids: string }>(
         "SELECT seq, n, (SELECT json_group_array(e.value ->> '$.id') FROM json_each(timeline.json) e) AS ids FROM timeline ORDER BY seq",
       )
@@ -323,6 +340,7 @@ export class VisitorStore {
   /** Newest first, at most `limit`. */
   timeline(limit: number = LIMITS.timelineCap): TimelineEntry[] {
     const out: TimelineEntry[] = [];
+    if (!this.hasTables) return out;
     const take = (json: string) => {
       const entries = JSON.parse(json) as TimelineEntry[];
       for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) out.push(entries[i]!);
@@ -341,6 +359,7 @@ export class VisitorStore {
    * dedupe window, in `seen`). Returns how many.
    */
   purgeTimelineBefore(cutoff: number): number {
+    if (!this.hasTables) return 0;
     const w = this.load();
     const purgedIds: string[] = [];
     try {
@@ -372,6 +391,7 @@ export class VisitorStore {
   }
 
   oldestTimelineAt(): number | null {
+    if (!this.hasTables) return null;
     const stored = this.sql.exec<{ m: number | null }>('SELECT min(oldest) AS m FROM timeline').one().m;
     const oldest = Math.min(stored ?? Infinity, this.pending.oldest);
     return oldest === Infinity ? null : oldest;
@@ -379,12 +399,14 @@ export class VisitorStore {
 
   appendTransitions(transitions: Transition[]) {
     if (transitions.length === 0) return;
+    this.ensureTables();
     this.sql.exec('INSERT INTO transitions (json) SELECT value FROM json_each(?) ORDER BY key', JSON.stringify(transitions));
     this.sql.exec('DELETE FROM transitions WHERE seq <= (SELECT max(seq) FROM transitions) - ?', LIMITS.stageHistoryCap);
   }
 
   /** Oldest first. */
   transitions(): Transition[] {
+    if (!this.hasTables) return [];
     return this.sql
       .exec<{ json: string }>('SELECT json FROM transitions ORDER BY seq')
       .toArray()

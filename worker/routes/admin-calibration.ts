@@ -10,7 +10,10 @@ import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { ImportBodySchema, IMPORT_BODY_MAX_BYTES, importedRow } from '../calibration/import-rows';
 import { OutcomeInputSchema } from '../calibration/labels';
-import { CalibrateOptionsSchema } from '../calibration/options';
+import { calibrate } from '../calibration/calibrate';
+import { CalibrateOptionsSchema, CalibrationError } from '../calibration/options';
+import { maskDocument } from '../config/secrets';
+import { resolveConfig } from '../schema/config';
 import type { TrainingSummary } from '../objects/training-store';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
@@ -68,9 +71,16 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/calibrate', async (c) => {
   const { site } = params(SiteParam, c.req.param());
   const options = parseWith(CalibrateOptionsSchema, await optionalJsonBody(c), 'invalid_options', 'invalid calibration options');
   await requireSite(c.env, site);
-  const out = await siteStub(c.env, site).calibrate(site, options);
-  if (!out.ok) throw new ApiError(out.code === 'unknown_site' ? 404 : 422, out.code, out.message);
-  return c.json({ site, basedOnVersion: out.version, ...out.result });
+  // The site object only reads; the fit runs here, so its config reads and notices never wait behind it.
+  const input = await siteStub(c.env, site).calibrationInput(site);
+  const resolved = input && resolveConfig(input.document);
+  if (!input || !resolved?.ok) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
+  try {
+    return c.json({ site, basedOnVersion: input.version, ...calibrate(input.rows, maskDocument(input.document), resolved.config, options) });
+  } catch (e) {
+    if (e instanceof CalibrationError) throw new ApiError(422, e.code, e.message);
+    throw e;
+  }
 });
 
 /** An empty body means "all defaults". */

@@ -5,7 +5,8 @@ import { siteStub } from '../config/config-cache';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
-import { FUNNEL_STAGES, type FunnelStage } from '../objects/site-store';
+import { DIRECTORY_SHARDS, directoryStub } from '../objects/directory-object';
+import { FUNNEL_STAGES, type FunnelStage } from '../objects/funnel-store';
 import { StageSchema } from '../schema/config';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { VerdictInputSchema } from '../visitor/verdict';
@@ -30,13 +31,15 @@ adminLeadRoutes.get('/v1/admin/sites/:site/visitors', async (c) => {
   const q = parseWith(LeadsQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
   await requireSite(c.env, site);
   const offset = Number(q.cursor ?? 0);
-  const { leads, total } = await siteStub(c.env, site).leads({ stage: q.stage, sort: q.sort, limit: q.limit, offset });
+  const { leads, total, evicted } = await siteStub(c.env, site).leads({ stage: q.stage, sort: q.sort, limit: q.limit, offset });
   const next = offset + leads.length;
   return c.json({
     site,
     visitors: leads.map((l) => ({ ...l, lastSeen: new Date(l.lastSeen).toISOString(), stageSince: new Date(l.stageSince).toISOString() })),
     nextCursor: next < total ? String(next) : null,
     total,
+    /** Leads dropped from the full index so far (the weakest early-stage ones; never SQL, SAL or a recent verdict). */
+    evicted,
   });
 });
 
@@ -51,17 +54,24 @@ adminLeadRoutes.get('/v1/admin/sites/:site/funnel', async (c) => {
   const span = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
   if (span < 1) throw new ApiError(400, 'invalid_query', `"from" (${from}) is after "to" (${to})`, [{ path: 'from', message: 'after "to"' }]);
   if (span > MAX_FUNNEL_DAYS) throw new ApiError(400, 'invalid_query', `at most ${MAX_FUNNEL_DAYS} days per request`, [{ path: 'from', message: 'range too long' }]);
-  const rows = await siteStub(c.env, site).funnel(from, to);
+  // First visits are counted by the directory shards, the rest by the site object: merged on read.
+  const [{ rows, cohort }, ...shards] = await Promise.all([
+    siteStub(c.env, site).funnel(from, to),
+    ...Array.from({ length: DIRECTORY_SHARDS }, (_, i) => directoryStub(c.env, site, i).counts(from, to)),
+  ]);
+  const all = [...rows, ...shards.flat().map((r) => ({ day: r.day, stage: 'visitors' as const, count: r.n }))];
   const empty = () => Object.fromEntries(FUNNEL_STAGES.map((s) => [s, 0])) as Record<FunnelStage, number>;
   const days = Array.from({ length: span }, (_, i) => ({ day: isoDay(Date.parse(from) + i * DAY_MS), ...empty() }));
   const byDay = new Map(days.map((d) => [d.day, d]));
   const totals = empty();
-  for (const r of rows) {
+  for (const r of all) {
     const d = byDay.get(r.day);
     if (d) d[r.stage] += r.count;
     totals[r.stage] += r.count;
   }
-  return c.json({ site, from, to, days, totals, mqlToSqlRate: totals.mql > 0 ? Math.round((totals.sql / totals.mql) * 1000) / 1000 : null });
+  // A cohort rate: of the leads that became MQL in the period, the share that has reached SQL since (never above 1).
+  const mqlToSqlRate = cohort.mql > 0 ? Math.round((cohort.sql / cohort.mql) * 1000) / 1000 : null;
+  return c.json({ site, from, to, days, totals, mqlToSqlRate, mqlCohort: { mql: cohort.mql, reachedSql: cohort.sql } });
 });
 
 adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) => {

@@ -10,6 +10,7 @@ import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { webhookUrlProblem } from '../webhooks/url-safety';
+import { directoryOf } from '../objects/directory-object';
 import { instanceStub } from '../objects/instance-object';
 import type { Context } from 'hono';
 import { requireSite } from './collect';
@@ -33,6 +34,9 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const stub = siteStub(c.env, site);
   const body = await readJsonBody(c, LIMITS.maxConfigBytes);
   const previous = await stub.getConfig(site);
+  if (!previous && (await instanceStub(c.env).get(site))?.status === 'deleting') {
+    throw new ApiError(409, 'site_deleting', `site "${site}" is being deleted; create it again once GET /v1/admin/sites no longer lists it`);
+  }
   const document = validateDocument(unmaskDocument(body, previous?.document ?? null), isDev(c.env));
   assertMayChange(c, previous?.document ?? null, document);
   const saved = await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null);
@@ -74,18 +78,25 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  const data = await visitorStub(c.env, site, aid).exportData(loaded.config, Date.now());
-  if (!data) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  // Everything held about the visitor, from every object: its own, the site's (index row, funnel stages, training label) and its directory shard's.
+  const [data, held, firstDay] = await Promise.all([
+    visitorStub(c.env, site, aid).exportData(loaded.config, Date.now()),
+    siteStub(c.env, site).exportLead(aid),
+    directoryOf(c.env, site, aid).firstDay(aid),
+  ]);
+  if (!data && !held.index && !held.training) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
   c.set('audit', { action: 'visitor.export', target: aid });
   c.header('content-disposition', `attachment; filename="leadedge-${site}-${aid}.json"`);
-  return c.json({ site, id: aid, ...data });
+  return c.json({ site, id: aid, ...(data ?? {}), leadsIndex: held.index, funnelStages: held.stages, trainingLabel: held.training, directory: firstDay ? { firstDay } : null });
 });
 
 adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   await requireSite(c.env, site);
-  const existed = await visitorStub(c.env, site, aid).erase();
+  // The site's copy first (it holds the email and name): if erasing the visitor then fails, a retry finds it still there.
   const indexed = await siteStub(c.env, site).forgetLead(aid);
+  const existed = await visitorStub(c.env, site, aid).erase();
+  await directoryOf(c.env, site, aid).forget(aid);
   if (!existed && !indexed) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
   c.set('audit', { action: 'visitor.erase', target: aid });
   return c.json({ site, id: aid, erased: true });

@@ -82,6 +82,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/admin/sites/{site}': {
         get: { summary: "A site's config (webhook secrets masked)", security: admin, parameters: [site], responses: { '200': { description: 'The current version' }, ...errors } },
+        delete: { summary: 'Delete the site and everything it holds, in every object (the visitor objects are swept in the background; GET /v1/admin/sites shows progress)', security: admin, parameters: [site], responses: { '202': { description: '{ site, status: "deleting", startedAt }' }, ...errors } },
         put: { summary: "Replace a site's config (creates the site)", security: admin, parameters: [site], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, ...errors } },
       },
       '/v1/admin/sites/{site}/config/versions': {

@@ -24,6 +24,7 @@ export const CollectResponseSchema = DecisionSchema.extend({
   accepted: z.number().int().describe('Events applied now'),
   duplicates: z.number().int().describe('Events already applied before (same id): ignored'),
   tracked: z.boolean().describe('false when the request carried Sec-GPC: 1 and the site honours it'),
+  erased: z.literal(true).optional().describe('This visitor was erased: events captured before the erasure were refused. The SDK forgets its id and queue.'),
 });
 export type CollectResponse = z.infer<typeof CollectResponseSchema>;
 

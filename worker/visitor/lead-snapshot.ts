@@ -1,5 +1,5 @@
 /** The row a visitor keeps in its site's leads index (known visitors and beyond). Pure. */
-import type { LeadSnapshot } from '../objects/site-store';
+import type { LeadSnapshot } from '../objects/leads-store';
 import type { Score } from '../scoring/score';
 import type { VisitorState } from './apply-batch';
 

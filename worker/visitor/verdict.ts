@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Stage } from '../schema/config';
-import type { FunnelStage } from '../objects/site-store';
+import type { FunnelStage } from '../objects/funnel-store';
 import type { Verdict } from '../webhooks/payload';
 import type { Transition, VisitorState } from './apply-batch';
 
@@ -21,6 +21,8 @@ export type VerdictInput = z.infer<typeof VerdictInputSchema>;
 
 export type VerdictOutcome =
   | { ok: true; state: VisitorState; verdict: Verdict; transition: Transition | null; funnelStage: FunnelStage }
+  /** The lead already has this verdict: nothing to record, send or count. */
+  | { ok: true; unchanged: true; state: VisitorState; verdict: Verdict }
   | { ok: false; message: string };
 
 const TARGET: Record<'accepted' | 'disqualify' | 'recycle', { stage: Stage; funnel: FunnelStage }> = {
@@ -36,6 +38,10 @@ export function applyVerdict(prev: VisitorState, input: VerdictInput, score: num
   if (prev.stage === 'anonymous') return { ok: false, message: 'an anonymous visitor is not a lead yet: a verdict needs a known visitor' };
   const key = input.verdict === 'accepted' ? 'accepted' : input.action;
   const target = TARGET[key];
+  const current = prev.verdict;
+  if (current && current.verdict === input.verdict && current.action === (input.verdict === 'rejected' ? input.action : undefined) && (current.reason ?? '') === (input.reason ?? '') && prev.stage === target.stage) {
+    return { ok: true, unchanged: true, state: prev, verdict: current };
+  }
   const verdict: Verdict = {
     verdict: input.verdict,
     ...(input.verdict === 'rejected' ? { action: input.action } : {}),

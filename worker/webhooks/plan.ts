@@ -5,12 +5,16 @@
  */
 import type { SiteConfig, WebhookEventType } from '../schema/config';
 import { stagesReached } from '../scoring/stages';
-import type { FunnelStage, LeadSnapshot } from '../objects/site-store';
+import type { FunnelStage } from '../objects/funnel-store';
+import type { LeadSnapshot } from '../objects/leads-store';
 import type { OutboxRow } from '../objects/outbox-store';
 import type { TrainingUpdate } from '../calibration/training-row';
 import { buildPayload, type PayloadInput, type Verdict } from './payload';
 
 export type PlannedRow = Pick<OutboxRow, 'id' | 'kind' | 'target' | 'eventType' | 'payload' | 'createdAt' | 'nextAt'>;
+/** Outbox target of a visitor's first-visit notice to its directory shard (objects/directory-object.ts). */
+export const DIRECTORY_TARGET = 'directory';
+
 /** What the site object learns: stages reached (funnel), the lead's current index row, and a training label (verdicts, outcomes). */
 export type SiteNotice = { stages: FunnelStage[]; at: number; lead: LeadSnapshot | null; training?: TrainingUpdate };
 
@@ -44,7 +48,11 @@ export function planOutbox(input: PlanInput, config: SiteConfig, newId: () => st
     }
   };
 
-  const stages: FunnelStage[] = input.isNewVisitor ? ['visitors'] : [];
+  const stages: FunnelStage[] = [];
+  // A first visit is counted by the visitor's directory shard, never by the site object (one per visitor would make it hot).
+  if (input.isNewVisitor) {
+    rows.push({ id: `dir_${newId()}`, kind: 'site', target: DIRECTORY_TARGET, eventType: 'visitor.seen', payload: JSON.stringify({ at }), createdAt: at, nextAt: at });
+  }
   // Transitions first, so a receiver sees "became SQL" before "requested a demo" for the same click.
   for (const t of input.transitions) {
     const fields = { stage: t.to, previousStage: t.from, trigger: t.trigger };
