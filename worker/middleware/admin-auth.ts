@@ -21,7 +21,7 @@ export const adminAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =
 };
 
 /** Hashing first makes the comparison independent of both lengths. */
-async function equalInConstantTime(a: string, b: string): Promise<boolean> {
+export async function equalInConstantTime(a: string, b: string): Promise<boolean> {
   const [ha, hb] = await Promise.all([
     crypto.subtle.digest('SHA-256', encoder.encode(a)),
     crypto.subtle.digest('SHA-256', encoder.encode(b)),
