@@ -60,7 +60,7 @@ describe('GET /v1/decide: only the site and its servers read a decision', () => 
   });
 
   it('a request without an Origin needs the admin token: 401 server_key_required without it or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: 'dev-admin-token' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: 'dev-admin-token' }] as Record<string, string>[]) {
       const res = await decide(aid, headers);
       expectError(res, 401, 'server_key_required');
       expect(res.text).not.toContain('Ana');
