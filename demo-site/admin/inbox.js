@@ -1,12 +1,19 @@
 // The sales inbox: handoff alerts from the webhook receiver (GET /alerts, then live over
 // server-sent events from /alerts/stream), one card per lead, newest first, with verdict buttons.
 //   /admin/inbox/?receiver=http://127.0.0.1:8788   (the default; the receiver allows any origin)
+// The receiver decides which alerts show, and their buttons post real verdicts with the stored
+// token, so a link cannot pick it: only this page's origin, the local demo receiver, or an origin
+// listed in the same-origin /admin/inbox/receivers.json ({ "receivers": ["https://…"] }). Any
+// other is refused on the page and never fetched.
 import { api, getToken } from './api.js';
 import { fmtAgo, h, notice } from './dom.js';
 import { leadCard } from './inbox-card.js';
 import { tokenDialog } from './token-dialog.js';
 
-const RECEIVER = receiverUrl(new URLSearchParams(location.search).get('receiver'));
+const DEFAULT_RECEIVER = 'http://127.0.0.1:8788';
+const ALLOWED_RECEIVERS = [DEFAULT_RECEIVER, 'http://localhost:8788'];
+const RECEIVERS_CONFIG = '/admin/inbox/receivers.json';
+let receiver = DEFAULT_RECEIVER;
 const list = document.getElementById('alerts');
 const live = document.getElementById('live');
 const status = document.getElementById('inbox-status');
@@ -18,14 +25,40 @@ const seen = new Set();
 const leads = new Map();
 let unseen = 0;
 
-function receiverUrl(param) {
+/** `{ origin }` of the receiver `param` names (the default when empty), or `{ refused }` saying why not. */
+async function chooseReceiver(param) {
+  let origin;
   try {
-    const u = new URL(param || 'http://127.0.0.1:8788');
-    if (/^https?:$/.test(u.protocol)) return u.origin;
+    const u = new URL(param || DEFAULT_RECEIVER);
+    if (!/^https?:$/.test(u.protocol)) return { refused: `"${param}" is not an http(s) URL` };
+    origin = u.origin;
   } catch {
-    /* fall through to the default */
+    return { refused: `"${param}" is not a URL` };
   }
-  return 'http://127.0.0.1:8788';
+  if (origin === location.origin || ALLOWED_RECEIVERS.includes(origin)) return { origin };
+  const listed = await configuredReceivers();
+  if (listed.includes(origin)) return { origin };
+  const allowed = [location.origin, ...ALLOWED_RECEIVERS, ...listed].join(', ');
+  return { refused: `${origin} is not an allowed receiver (allowed: ${allowed}; add it to ${RECEIVERS_CONFIG} on this site to allow it)` };
+}
+
+/** Receiver origins the deployer lists next to this page; none when the file is absent or malformed. */
+async function configuredReceivers() {
+  try {
+    const res = await fetch(RECEIVERS_CONFIG, { cache: 'no-store' });
+    if (!res.ok) return [];
+    const { receivers } = await res.json();
+    if (!Array.isArray(receivers)) return [];
+    return receivers.flatMap((r) => {
+      try {
+        return [new URL(r).origin];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
 }
 
 const newest = (lead) => lead.alerts[0]?.receivedAt ?? 0;
@@ -86,7 +119,7 @@ function setLive(state, text) {
 }
 
 async function loadAll() {
-  const res = await fetch(`${RECEIVER}/alerts`);
+  const res = await fetch(`${receiver}/alerts`);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const { alerts } = await res.json();
   [...alerts].reverse().forEach((a) => add(a, false));
@@ -116,10 +149,10 @@ async function loadVerdicts() {
 }
 
 function connect() {
-  const stream = new EventSource(`${RECEIVER}/alerts/stream`);
+  const stream = new EventSource(`${receiver}/alerts/stream`);
   let dropped = false;
   stream.onopen = () => {
-    setLive('live', `live · ${RECEIVER.replace(/^https?:\/\//, '')}`);
+    setLive('live', `live · ${receiver.replace(/^https?:\/\//, '')}`);
     notice(status, 'info', '');
     // After a reconnect, fetch the list again: alerts may have arrived while we were away.
     if (dropped) loadAll().catch(() => {});
@@ -144,17 +177,29 @@ addEventListener('visibilitychange', () => {
     document.title = baseTitle;
   }
 });
-setInterval(() => {
-  list.querySelectorAll('time[data-ago]').forEach((t) => (t.textContent = fmtAgo(Number(t.dataset.ago))));
-  updateSummary();
-}, 30_000);
 
-// The stream first, then the list, so nothing that arrives in between is missed (ids dedupe).
-connect();
-loadAll()
-  .then(loadVerdicts)
-  .catch((err) => {
-    setLive('down', 'receiver unreachable');
-    notice(status, 'error', `Cannot reach the webhook receiver at ${RECEIVER} (${err.message}). It runs with \`npm start\`; pass ?receiver=<url> to use another one.`);
+async function start() {
+  const choice = await chooseReceiver(new URLSearchParams(location.search).get('receiver'));
+  if (choice.refused) {
+    setLive('down', 'receiver refused');
+    notice(status, 'error', `Refused to read alerts: ${choice.refused}. A link cannot choose where this inbox's alerts come from.`);
+    return;
+  }
+  receiver = choice.origin;
+  setInterval(() => {
+    list.querySelectorAll('time[data-ago]').forEach((t) => (t.textContent = fmtAgo(Number(t.dataset.ago))));
     updateSummary();
-  });
+  }, 30_000);
+
+  // The stream first, then the list, so nothing that arrives in between is missed (ids dedupe).
+  connect();
+  loadAll()
+    .then(loadVerdicts)
+    .catch((err) => {
+      setLive('down', 'receiver unreachable');
+      notice(status, 'error', `Cannot reach the webhook receiver at ${receiver} (${err.message}). It runs with \`npm start\`; pass ?receiver=<url> to use another allowed one.`);
+      updateSummary();
+    });
+}
+
+start();

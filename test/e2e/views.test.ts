@@ -4,6 +4,7 @@
  * Screenshots go to test-results/screenshots, or to docs/screenshots with UPDATE_SCREENSHOTS=1.
  */
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,17 @@ afterAll(async () => {
 async function adminContext(): Promise<BrowserContext> {
   const context = await h.newContext({ viewport: { width: 1280, height: 860 } });
   await context.addInitScript((token) => localStorage.setItem('leadedge.admin.token', token), ADMIN_TOKEN);
+  return context;
+}
+
+/**
+ * An admin context whose inbox may read this run's receiver. The inbox takes a receiver only from
+ * its own origin, the fixed demo ports or the site's /admin/inbox/receivers.json; this run's
+ * receiver is on a free port, so the test serves that file as a deployer would write it.
+ */
+async function inboxContext(): Promise<BrowserContext> {
+  const context = await adminContext();
+  await context.route(`${h.workerUrl}/admin/inbox/receivers.json`, (route) => route.fulfill({ json: { receivers: [receiver.url] } }));
   return context;
 }
 
@@ -330,7 +342,7 @@ describe('sales inbox', () => {
     await collect('demo', 'e2e-inbox-raj', [journey.identify({ email: 'raj@umbrella.io', name: 'Raj Singh', company: 'Umbrella', title: 'Head of Marketing Ops', companySize: '50-199' }), onSite.download(), onSite.webinar(), onSite.pricing()]);
     await waitFor('the lead.mql alerts', async () => receiver.alerts.filter((a: { payload: { type: string } }) => a.payload.type === 'lead.mql').length >= 2);
 
-    const page = await (await adminContext()).newPage();
+    const page = await (await inboxContext()).newPage();
     const errors = watchErrors(page);
     await page.goto(`${h.workerUrl}/admin/inbox/?receiver=${encodeURIComponent(receiver.url)}`);
     await page.locator('#live[data-state="live"]').waitFor();
@@ -366,7 +378,7 @@ describe('sales inbox', () => {
 
   it('Reject with a reason disqualifies the lead, or recycles it to nurture (back to MQL)', async () => {
     await collect('demo', 'e2e-inbox-kim', [journey.identify({ email: 'kim@initech.io', name: 'Kim Lee', company: 'Initech', title: 'VP Sales' }), onSite.download(), onSite.webinar(), onSite.demo()]);
-    const page = await (await adminContext()).newPage();
+    const page = await (await inboxContext()).newPage();
     await page.goto(`${h.workerUrl}/admin/inbox/?receiver=${encodeURIComponent(receiver.url)}`);
     for (const [aid, action, stage] of [['e2e-inbox-raj', 'disqualify', 'disqualified'], ['e2e-inbox-kim', 'recycle', 'mql']] as const) {
       const card = page.locator(`.alert[data-visitor="${aid}"]`);
@@ -376,6 +388,34 @@ describe('sales inbox', () => {
       await card.locator('button:has-text("Reject lead")').click();
       await expect.poll(() => card.locator('.verdict').textContent(), POLL).toContain('Rejected: No budget this year');
       expect((await h.visitor(aid))!.stage).toBe(stage);
+    }
+  });
+
+  it('a link naming a foreign receiver is refused on the page, and nothing is fetched from it', async () => {
+    // A phishing receiver: its fake alert would get buttons that post real verdicts with the stored token.
+    const hits: string[] = [];
+    const fake = { id: 'msg_fake', receivedAt: Date.now(), hook: 'sales', payload: { type: 'lead.sql', data: { site: 'demo', stage: 'sql', visitor: { id: 'e2e-inbox-ana' }, traits: { name: 'Fake Lead' }, score: { total: 99, behavior: 99, fit: 0, reasons: [] } } } };
+    const foreign = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/json' }).end(JSON.stringify({ alerts: [fake] }));
+    });
+    await new Promise<void>((ok) => foreign.listen(0, '127.0.0.1', ok));
+    const foreignUrl = `http://127.0.0.1:${(foreign.address() as { port: number }).port}`;
+    try {
+      const page = await (await inboxContext()).newPage();
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(r.url()));
+      await page.goto(`${h.workerUrl}/admin/inbox/?receiver=${encodeURIComponent(`${foreignUrl}/alerts`)}`);
+      await expect.poll(() => page.textContent('#inbox-status'), POLL).toContain(`Refused to read alerts: ${foreignUrl} is not an allowed receiver`);
+      expect(await page.isVisible('#inbox-status')).toBe(true);
+      expect(await page.getAttribute('#live', 'data-state')).toBe('down');
+      // The allow-list was read (this run's receiver is on it), and it was not a reason to trust another port.
+      expect(requested).toContain(`${h.workerUrl}/admin/inbox/receivers.json`);
+      expect(requested.filter((u) => u.startsWith(foreignUrl))).toEqual([]);
+      expect(hits).toEqual([]);
+      expect(await page.locator('.alert').count()).toBe(0);
+    } finally {
+      await new Promise((ok) => foreign.close(ok));
     }
   });
 

@@ -7,7 +7,7 @@ import { buildPayload, MAX_PAYLOAD_BYTES, type PayloadInput } from '../../worker
 import { planOutbox } from '../../worker/webhooks/plan';
 import { signWebhook, webhookHeaders } from '../../worker/webhooks/sign';
 import { toSlackMessage } from '../../worker/webhooks/slack';
-import { webhookUrlProblem } from '../../worker/webhooks/url-safety';
+import { parseIPv6, webhookUrlProblem } from '../../worker/webhooks/url-safety';
 import type { OutboxRow } from '../../worker/objects/outbox-store';
 import { computeScore } from '../../worker/scoring/score';
 import { applyBatch, newVisitorState } from '../../worker/visitor/apply-batch';
@@ -74,6 +74,85 @@ describe('webhook URLs', () => {
   it('local dev may use http to localhost only', () => {
     expect(webhookUrlProblem('http://127.0.0.1:8788/hooks/sales', true)).toBeNull();
     expect(webhookUrlProblem('http://10.0.0.2/h', true)).not.toBeNull();
+  });
+
+  // Issue 17: each address reached a private network through the old filter. The reason names what was found.
+  it.each([
+    ['https://[64:ff9b::a9fe:a9fe]/h', 'NAT64'],
+    ['https://[64:ff9b::8.8.8.8]/h', 'NAT64'],
+    ['https://[64:ff9b:1::a9fe:a9fe]/h', 'NAT64'],
+    ['https://[::7f00:1]/h', 'IPv4-compatible address of 127.0.0.1'],
+    ['https://[::127.0.0.1]/h', 'IPv4-compatible address of 127.0.0.1'],
+    ['https://[::a9fe:a9fe]/h', 'IPv4-compatible address of 169.254.169.254'],
+    ['https://[::ffff:127.0.0.1]/h', 'IPv4-mapped address of 127.0.0.1'],
+    ['https://[::ffff:a9fe:a9fe]/h', 'IPv4-mapped address of 169.254.169.254'],
+    ['https://[::ffff:0:10.0.0.1]/h', 'IPv4-translated address of 10.0.0.1'],
+    ['https://[2002:7f00:1::1]/h', '6to4 address of 127.0.0.1'],
+    ['https://[2002:c0a8:0101::1]/h', '6to4 address of 192.168.1.1'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h', 'Teredo'],
+    ['https://[fec0::1]/h', 'site-local'],
+    ['https://[feff::1]/h', 'site-local'],
+    ['https://[fc00::1]/h', 'unique-local'],
+    ['https://[fd12:3456::1]/h', 'unique-local'],
+    ['https://[fe80::1]/h', 'link-local'],
+    ['https://[febf::1]/h', 'link-local'],
+    ['https://[ff02::1]/h', 'multicast'],
+    ['https://[2001:db8::1]/h', 'documentation'],
+    ['https://[::]/h', 'unspecified'],
+    ['https://[0:0:0:0:0:0:0:1]/h', 'loopback'],
+    ['https://[::2]/h', 'IPv4-compatible address of 0.0.0.2'],
+    ['https://[100::1]/h', 'outside 2000::/3'],
+    ['https://localhost./h', 'local name'],
+    ['https://LOCALHOST../h', 'local name'],
+    ['https://metadata.google.internal./h', 'local name'],
+    ['https://metadata.google.internal/h', 'local name'],
+    ['https://api.localhost/h', 'local name'],
+    ['https://printer.local./h', 'local name'],
+    ['https://nas.home.arpa/h', 'local name'],
+    ['https://%6c%6fcalhost/h', 'local name'],
+    ['https://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/h', 'local name'],
+    ['https://2130706433/h', '"127.0.0.1" is a private'],
+    ['https://0x7f.1/h', '"127.0.0.1" is a private'],
+    ['https://017700000001/h', '"127.0.0.1" is a private'],
+    ['https://127.1/h', '"127.0.0.1" is a private'],
+    ['https://127.0.0.1./h', '"127.0.0.1" is a private'],
+    ['https://0/h', '"0.0.0.0" is a private'],
+    ['https://0xa9fea9fe/h', '"169.254.169.254" is a private'],
+    ['https://192.0.2.1/h', 'private'],
+    ['https://./h', 'no host name'],
+  ])('refuses %s in production (%s)', (url, reason) => {
+    expect(webhookUrlProblem(url, false)).toContain(reason);
+  });
+
+  it.each([
+    'https://hooks.example.com/h',
+    'https://hooks.example.com./h',
+    'https://8.8.8.8/h',
+    'https://[2606:4700:4700::1111]/h',
+    'https://[2002:808:808::1]/h',
+    'https://[::ffff:8.8.8.8]/h',
+    'https://localhost.example.com/h',
+    'https://internal.example.com/h',
+  ])('accepts the public address %s', (url) => {
+    expect(webhookUrlProblem(url, false)).toBeNull();
+  });
+
+  it('local dev allows http to localhost with or without its trailing dot, and still refuses the rest', () => {
+    expect(webhookUrlProblem('http://localhost.:8788/hooks/sales', true)).toBeNull();
+    expect(webhookUrlProblem('http://[::1]:8788/hooks/sales', true)).toBeNull();
+    expect(webhookUrlProblem('http://[::7f00:1]:8788/h', true)).toMatch(/https/);
+    expect(webhookUrlProblem('https://[64:ff9b::a9fe:a9fe]/h', true)).toContain('NAT64');
+  });
+
+  it('parses IPv6 text into eight groups: :: expanded, an embedded IPv4 as two groups, malformed text refused', () => {
+    expect(parseIPv6('::')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(parseIPv6('::1')).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(parseIPv6('64:ff9b::169.254.169.254')).toEqual([0x64, 0xff9b, 0, 0, 0, 0, 0xa9fe, 0xa9fe]);
+    expect(parseIPv6('2002:7f00:1::1')).toEqual([0x2002, 0x7f00, 1, 0, 0, 0, 0, 1]);
+    expect(parseIPv6('1:2:3:4:5:6:7:8')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1:2:3:4::5:6:7:8', '12345::', '1.2.3.4::', '::1.2.3.256', 'g::1', ':1:2:3:4:5:6:7']) {
+      expect(parseIPv6(bad), bad).toBeNull();
+    }
   });
 });
 

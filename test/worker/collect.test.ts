@@ -175,7 +175,7 @@ describe('CORS', () => {
 describe('GET /v1/decide', () => {
   it('gives a new visitor the anonymous decision without storing anything', async () => {
     const aid = uid('a');
-    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${aid}`);
+    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${aid}`, { headers: ADMIN });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ visitor: { id: aid, stage: 'anonymous' }, ctas: { hero: { id: 'read-blog' } } });
     expectError(await profile('demo', aid), 404, 'unknown_visitor');
@@ -184,12 +184,12 @@ describe('GET /v1/decide', () => {
   it("gives a known visitor their stage's CTA", async () => {
     const batch = makeBatch([journey.identify(), journey.demo()]);
     await collect(batch);
-    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`);
+    const res = await fetchWorker(`http://localhost:8787/v1/decide?site=demo&aid=${batch.anonymousId}`, { headers: ADMIN });
     expect(await res.json()).toMatchObject({ visitor: { stage: 'sql' }, ctas: { hero: { id: 'demo-booked' } } });
   });
 
   it('names a missing parameter', async () => {
-    const res = await fetchWorker('http://localhost:8787/v1/decide?site=demo');
+    const res = await fetchWorker('http://localhost:8787/v1/decide?site=demo', { headers: ADMIN });
     expectError({ status: res.status, body: await res.json() }, 400, 'invalid_query');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * CORS for the browser-facing routes. Responses (errors included) name the caller's origin so the
- * SDK can read status codes and Retry-After; whether an origin may write is checked per site.
+ * CORS for the beacon route. Responses (errors included) name the caller's origin so the SDK can
+ * read status codes and Retry-After; whether an origin may write is checked per site. The decision
+ * route, which reads, names only origins its site allows (routes/decide.ts).
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
@@ -8,18 +9,7 @@ import type { SiteConfig } from '../schema/config';
 
 export const publicCors: MiddlewareHandler = async (c, next) => {
   const origin = c.req.header('origin');
-  if (c.req.method === 'OPTIONS') {
-    return new Response(null, {
-      status: 204,
-      headers: {
-        'access-control-allow-origin': origin ?? '*',
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers': 'content-type',
-        'access-control-max-age': '86400',
-        vary: 'Origin',
-      },
-    });
-  }
+  if (c.req.method === 'OPTIONS') return preflightResponse(origin ?? '*');
   await next();
   // A handler that built its response with corsJsonHeaders has them already (the beacon's answer: fewer header writes).
   if (origin && !c.res.headers.has('access-control-allow-origin')) {
@@ -29,6 +19,14 @@ export const publicCors: MiddlewareHandler = async (c, next) => {
     }
   }
 };
+
+/** The answer to a CORS preflight; with no `origin` it allows nothing, so the browser does not send the request. */
+export function preflightResponse(origin: string | undefined): Response {
+  const allow: Record<string, string> = origin
+    ? { 'access-control-allow-origin': origin, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' }
+    : {};
+  return new Response(null, { status: 204, headers: { ...allow, vary: 'Origin' } });
+}
 
 /** What a response to a page at `origin` carries so the SDK can read its status and Retry-After. */
 function corsHeaders(origin: string): Record<string, string> {
