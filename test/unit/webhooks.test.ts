@@ -250,6 +250,7 @@ describe('sales verdicts', () => {
   it('a verdict fires lead.verdict and counts its funnel stage, not the stages in between', () => {
     const out = applyVerdict(base(), { verdict: 'rejected', reason: 'student', action: 'disqualify' }, 80, 15, NOW);
     if (!out.ok) throw new Error(out.message);
+    if ('unchanged' in out) throw new Error('a first verdict changes the lead');
     const config = makeConfig({ webhooks: [{ id: 'crm', url: 'https://crm.example.com/h', secret: SECRET, events: ['lead.verdict', 'lead.stage_changed'] }] });
     const rows = planOutbox(
       { base: payloadInput(), isNewVisitor: false, demoRequests: [], transitions: [out.transition!], stage: out.state.stage, verdict: { ...out.verdict, funnelStage: out.funnelStage }, lead: null, refreshIndex: false },

@@ -21,8 +21,8 @@ async function newSite(config: Record<string, unknown> = {}) {
 }
 
 /** Tables an object holds (SQLite's and the runtime's own excepted). */
-const tablesOf = (stub: DurableObjectStub<any>) =>
-  runInDurableObject(stub, (_i: unknown, ctx: DurableObjectState) =>
+const tablesOf = (stub: unknown): Promise<string[]> =>
+  runInDurableObject(stub as DurableObjectStub, (_i: unknown, ctx: DurableObjectState) =>
     ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'").toArray().map((r) => r.name),
   );
 

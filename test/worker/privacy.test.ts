@@ -1,4 +1,5 @@
-import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { describe, expect, it } from 'vitest';
 import { visitorStub } from '../../worker/routes/stubs';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';

@@ -39,6 +39,8 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'POST', path: `${SITE}/keys`, roles: ['owner'], audited: true },
   { method: 'DELETE', path: `${SITE}/keys/:id`, roles: ['owner'], audited: true },
   { method: 'GET', path: `${SITE}/audit`, roles: ['owner', 'marketer'] },
+  /** Who the caller is on this site and which routes its role may use (the views show only those). */
+  { method: 'GET', path: `${SITE}/me`, roles: ['owner', 'marketer', 'sales'] },
   // Leads, profiles, funnel.
   { method: 'GET', path: `${SITE}/visitors`, roles: ['owner', 'marketer', 'sales'] },
   { method: 'GET', path: VISITOR, roles: ['owner', 'marketer', 'sales'] },

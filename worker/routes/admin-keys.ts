@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { keyHash, newKey } from '../access/keys';
-import { ROLES } from '../access/roles';
+import { allows, ROLES, ROUTE_ACCESS } from '../access/roles';
 import { forgetSiteConfig, siteStub } from '../config/config-cache';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
@@ -71,4 +71,12 @@ adminKeyRoutes.get('/v1/admin/sites/:site/audit', async (c) => {
   await requireSite(c.env, site);
   const page = await siteStub(c.env, site).audit(q.cursor === undefined ? null : Number(q.cursor), q.limit);
   return c.json({ site, entries: page.entries.map((e) => ({ ...e, at: iso(e.at) })), nextCursor: page.next === null ? null : String(page.next) });
+});
+
+adminKeyRoutes.get('/v1/admin/sites/:site/me', async (c) => {
+  const { site } = params(SiteParam, c.req.param());
+  await requireSite(c.env, site);
+  const { role, keyId, repId } = c.get('principal');
+  const routes = ROUTE_ACCESS.filter((r) => allows(r, role) && r.path.includes(':site')).map((r) => ({ method: r.method, path: r.path }));
+  return c.json({ site, role, keyId, ...(repId ? { repId } : {}), routes });
 });

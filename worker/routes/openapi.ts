@@ -140,6 +140,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/admin/sites/{site}/keys/{id}': {
         delete: { summary: 'Revoke a key at once', security: admin, parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ site, id, revoked: true }' }, ...errors } },
       },
+      '/v1/admin/sites/{site}/me': {
+        get: { summary: 'Who the caller is on this site (role, key id, rep id) and the routes its role may use', security: admin, parameters: [site], responses: { '200': { description: '{ site, role, keyId, repId?, routes: [{ method, path }] }' }, ...errors } },
+      },
       '/v1/admin/sites/{site}/audit': {
         get: { summary: 'Every change made with a key, newest first (time, key id, role, what changed); page with `cursor`', security: admin, parameters: [site, ...queryParams(AuditQuerySchema)], responses: { '200': { description: '{ site, entries, nextCursor }' }, ...errors } },
       },
