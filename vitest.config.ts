@@ -1,5 +1,10 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+// @ts-expect-error plain ESM helper without types
+import { startTurnstileStandIn } from './test/helpers/turnstile-standin.mjs';
+
+// Turnstile's siteverify, answered locally (the Worker reads its URL from TURNSTILE_VERIFY_URL): nothing needs the internet.
+const turnstile = await startTurnstileStandIn();
 
 // Three suites: pure logic in Node (fast), the Worker and its Durable Objects in workerd,
 // and the SDK in real Chromium against `wrangler dev`.
@@ -14,9 +19,9 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { ADMIN_TOKEN: 'leadedge-local-dev-admin-token-0000', LEADEDGE_DEV: '1' },
+              bindings: { ADMIN_TOKEN: 'leadedge-local-dev-admin-token-0000', LEADEDGE_DEV: '1', TURNSTILE_VERIFY_URL: `${turnstile.url}/siteverify` },
               // A small per-IP budget so the flood test stays quick (production: wrangler.toml).
-              ratelimits: { IP_LIMITER: { simple: { limit: 20, period: 60 } }, AUTH_LIMITER: { simple: { limit: 5, period: 60 } } },
+              ratelimits: { IP_LIMITER: { simple: { limit: 20, period: 60 } }, AUTH_LIMITER: { simple: { limit: 5, period: 60 } }, NEW_VISITOR_LIMITER: { simple: { limit: 5, period: 60 } }, DEMO_LIMITER: { simple: { limit: 3, period: 60 } } },
             },
           }),
         ],

@@ -18,6 +18,12 @@ export type Env = {
   IP_LIMITER?: RateLimit;
   /** Failed authentications per client IP (wrangler.toml [[ratelimits]]). */
   AUTH_LIMITER?: RateLimit;
+  /** New visitors per client IP, browser beacons only (wrangler.toml [[ratelimits]]). */
+  NEW_VISITOR_LIMITER?: RateLimit;
+  /** Beacons carrying a demo request per client IP, browser beacons only (wrangler.toml [[ratelimits]]). */
+  DEMO_LIMITER?: RateLimit;
+  /** Turnstile's siteverify endpoint; tests point it at a local stand-in (default: Cloudflare's). */
+  TURNSTILE_VERIFY_URL?: string;
   /** The instance owner's token for /v1/admin/*: a wrangler secret of 32+ characters in production. */
   ADMIN_TOKEN?: string;
   /** "1" in local development only (.dev.vars): allows the documented dev token and keys, and http webhooks to localhost. */

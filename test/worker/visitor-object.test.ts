@@ -14,6 +14,7 @@ import { api, collect, eventually, profile } from './helpers';
 const beaconMeta = (batch: BatchInput): BeaconMeta => ({
   receivedAt: Date.now(),
   adminBaseUrl: 'http://localhost',
+  clientIp: null,
   site: batch.site,
   anonymousId: batch.anonymousId,
   traffic: { origin: undefined, userAgent: undefined },

@@ -7,9 +7,14 @@ export function maskSecret(secret: string): string {
   return `${MASK_PREFIX}${secret.slice(-4)}`;
 }
 
+/** A secret without a prefix of its own (Turnstile's), masked the same way. */
+export const maskPlain = (secret: string) => `********${secret.slice(-4)}`;
+
 export function maskDocument(doc: SiteConfigInput): SiteConfigInput {
-  if (!doc.webhooks) return doc;
-  return { ...doc, webhooks: doc.webhooks.map((w) => ({ ...w, secret: maskSecret(w.secret) })) };
+  let masked = doc;
+  if (doc.webhooks) masked = { ...masked, webhooks: doc.webhooks.map((w) => ({ ...w, secret: maskSecret(w.secret) })) };
+  if (doc.turnstile) masked = { ...masked, turnstile: { ...doc.turnstile, secret: maskPlain(doc.turnstile.secret) } };
+  return masked;
 }
 
 /**
@@ -17,6 +22,11 @@ export function maskDocument(doc: SiteConfigInput): SiteConfigInput {
  * that already exists, so a GET-edit-PUT round trip keeps secrets without ever showing them.
  */
 export function unmaskDocument(incoming: unknown, stored: SiteConfigInput | null): unknown {
+  if (!isRecord(incoming)) return incoming;
+  const turnstile = incoming.turnstile;
+  if (isRecord(turnstile) && stored?.turnstile && turnstile.secret === maskPlain(stored.turnstile.secret)) {
+    incoming = { ...incoming, turnstile: { ...turnstile, secret: stored.turnstile.secret } };
+  }
   if (!isRecord(incoming) || !Array.isArray(incoming.webhooks) || !stored?.webhooks) return incoming;
   const known = new Map(stored.webhooks.map((w) => [w.id, w.secret]));
   return {

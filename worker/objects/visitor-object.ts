@@ -4,7 +4,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { classifyTraffic, type TrafficRequest } from '../abuse/bots';
+import { CLIENT_LIMIT_PERIOD_SECONDS, clientLimitReached, type ClientLimit } from '../abuse/client-limits';
 import { take, type Bucket } from '../abuse/token-bucket';
+import { verifyTurnstile } from '../abuse/turnstile';
 import { outcomeLabel, verdictLabel, type OutcomeInput } from '../calibration/labels';
 import { forgetSiteConfig, loadSiteConfig, siteStub, type LoadedConfig } from '../config/config-cache';
 import { isDev, type Env } from '../env';
@@ -43,11 +45,14 @@ function writeTombstone(sql: SqlStorage, at: number) {
   sql.exec('INSERT INTO erased (k, at) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET at = excluded.at', at);
 }
 /** What the Worker knows of a beacon it has not parsed: the object it was routed to, and who sent it. */
-export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest };
+/** `clientIp`: a browser beacon's address (a rate-limit key only, never stored); null for server-side beacons. */
+export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest; clientIp: string | null };
 export type IngestResult =
   /** The beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
   | string
-  | { retryAfterMs: number }
+  | { retryAfterMs: number; limit?: ClientLimit }
+  /** Refused with this status (Turnstile). */
+  | { refused: { status: 403 | 503; code: string; message: string } }
   /** Not recorded: the batch is invalid, or flagged as automation the site does not allow. */
   | { error: BatchError }
   | { bot: 'crawler' | 'automation' }
@@ -98,10 +103,12 @@ export class VisitorObject extends DurableObject<Env> {
       const kind = classifyTraffic(meta.traffic, true, config.bots.allowAutomated);
       if (kind === 'crawler' || kind === 'automation') return { bot: kind };
     }
-    // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
     this.bucket = limit.bucket;
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
+    const guard = await this.guardBeacon(batch.events, config, meta);
+    if (guard) return guard;
+    // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
     const unseen = this.store.unseen(batch.events);
@@ -119,6 +126,27 @@ export class VisitorObject extends DurableObject<Env> {
       demoRequests: outcome.demoRequests,
     });
     return this.answer(outcome.state, config, meta.receivedAt, fresh.length, duplicates);
+  }
+
+  /**
+   * What a beacon must pass that costs an await, checked before the dedupe read (so only for the
+   * beacons that need it): a new visitor or a demo request from a browser counts against its
+   * address's limits, and a site with Turnstile needs each new demo request's token verified.
+   */
+  private async guardBeacon(events: LeadEvent[], config: SiteConfig, meta: BeaconMeta): Promise<IngestResult | null> {
+    const newVisitor = this.state === null;
+    const demos = events.some((e) => e.type === 'demo_request') ? this.store.unseen(events).filter((e) => e.type === 'demo_request') : [];
+    if (meta.clientIp && (newVisitor || demos.length > 0)) {
+      const reached = await clientLimitReached(this.env, meta.clientIp, { newVisitor, demoRequest: demos.length > 0 });
+      if (reached) return { retryAfterMs: CLIENT_LIMIT_PERIOD_SECONDS * 1000, limit: reached };
+    }
+    if (config.turnstile) {
+      for (const demo of demos) {
+        const check = await verifyTurnstile(this.env, config.turnstile.secret, demo.type === 'demo_request' ? demo.turnstile : undefined, meta.clientIp);
+        if (!check.ok) return { refused: check.retryable ? { status: 503, code: 'turnstile_unavailable', message: check.reason } : { status: 403, code: 'turnstile_failed', message: check.reason } };
+      }
+    }
+    return null;
   }
 
   private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number): string {

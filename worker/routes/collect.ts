@@ -76,7 +76,8 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
     return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, kind));
   }
 
-  const meta = { receivedAt, adminBaseUrl: originOf(url), site: route.site, anonymousId: route.anonymousId, traffic };
+  const clientIp = serverKey === null ? headers.get('cf-connecting-ip') : null;
+  const meta = { receivedAt, adminBaseUrl: originOf(url), site: route.site, anonymousId: route.anonymousId, traffic, clientIp };
   const stub = visitorStub(env, route.site, route.anonymousId);
   let result = await stub.ingest(text, site.version, meta);
   // The object could not read the config itself (the site object is unreachable): hand it this isolate's copy.
@@ -86,8 +87,12 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
   if ('configUnavailable' in result) throw new ApiError(503, 'site_unavailable', 'the site config cannot be read right now; retry shortly', undefined, { 'retry-after': '5' });
   if ('error' in result) throw new ApiError(result.error.status, result.error.code, result.error.message, result.error.issues);
   if ('bot' in result) return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, result.bot));
+  if ('refused' in result) {
+    throw new ApiError(result.refused.status, result.refused.code, result.refused.message, undefined, result.refused.status === 503 ? { 'retry-after': '5' } : undefined);
+  }
   const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-  throw new ApiError(429, 'rate_limited', `this visitor sends too many beacons; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+  const what = result.limit === 'new_visitors' ? 'too many new visitors from this address' : result.limit === 'demo_requests' ? 'too many demo requests from this address' : 'this visitor sends too many beacons';
+  throw new ApiError(429, 'rate_limited', `${what}; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
 }
 
 /** "https://host:port" of an absolute request URL, without parsing all of it. */

@@ -230,6 +230,11 @@ export const SiteConfigSchema = z
       .default({ retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000], timeoutMs: 15_000 }),
     /** Link base for the marketer view in webhook payloads; defaults to the Worker's own origin. */
     adminBaseUrl: z.string().url().optional(),
+    /**
+     * Cloudflare Turnstile on demo requests: each must carry a token (the SDK reads it from the form's
+     * widget) that siteverify accepts, or the beacon is refused (403 turnstile_failed). Default: off.
+     */
+    turnstile: z.object({ secret: z.string().min(1).max(200) }).optional(),
   })
   .superRefine((c, ctx) => {
     uniqueIds(ctx, c.scoring.behavior, ['scoring', 'behavior']);

@@ -125,7 +125,11 @@ export const EventSchema = z
     EventBase.extend({ type: z.literal('page_view') }),
     EventBase.extend({ type: z.literal('download') }),
     EventBase.extend({ type: z.literal('webinar_signup') }),
-    EventBase.extend({ type: z.literal('demo_request') }),
+    EventBase.extend({
+      type: z.literal('demo_request'),
+      /** The site's Cloudflare Turnstile token (sites that require one); verified once, never stored. */
+      turnstile: z.string().min(1).max(2048).optional(),
+    }),
     EventBase.extend({ type: z.literal('identify'), traits: TraitsSchema }),
     EventBase.extend({ type: z.literal('cta_click'), ctaId: z.string().min(1).max(128) }),
     EventBase.extend({
