@@ -5,6 +5,7 @@ import { ApiError, errorResponse } from './errors';
 import { adminAuth } from './middleware/admin-auth';
 import { adminRoutes } from './routes/admin';
 import { adminKeyRoutes } from './routes/admin-keys';
+import { adminRestageRoutes } from './routes/admin-restage';
 import { adminSiteRoutes } from './routes/admin-sites';
 import { adminCalibrationRoutes } from './routes/admin-calibration';
 import { adminLeadRoutes } from './routes/admin-leads';
@@ -25,6 +26,7 @@ app.route('/', openApiRoutes);
 app.route('/', adminSiteRoutes);
 app.route('/', adminRoutes);
 app.route('/', adminKeyRoutes);
+app.route('/', adminRestageRoutes);
 app.route('/', adminLeadRoutes);
 app.route('/', adminCalibrationRoutes);
 

@@ -34,6 +34,9 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'PUT', path: SITE, roles: ['owner', 'marketer'], audited: true },
   { method: 'GET', path: `${SITE}/config/versions`, roles: ['owner', 'marketer'] },
   { method: 'POST', path: `${SITE}/config/versions/:version/restore`, roles: ['owner', 'marketer'], audited: true },
+  /** What a save would do to existing leads (nothing is saved), and the re-staging pass a save started. */
+  { method: 'POST', path: `${SITE}/config/preview`, roles: ['owner', 'marketer'] },
+  { method: 'GET', path: `${SITE}/restage`, roles: ['owner', 'marketer'] },
   // Keys and the audit log.
   { method: 'GET', path: `${SITE}/keys`, roles: ['owner'] },
   { method: 'POST', path: `${SITE}/keys`, roles: ['owner'], audited: true },

@@ -121,6 +121,26 @@ export class LeadsStore {
     return removed;
   }
 
+  /** Up to `limit` lead ids after `cursor`, in id order (the re-staging pass walks the index with it). */
+  idsAfter(cursor: string, limit: number): string[] {
+    if (!this.schema.has('leads')) return [];
+    return this.sql.exec<{ id: string }>('SELECT id FROM leads WHERE id > ? ORDER BY id LIMIT ?', cursor, limit).toArray().map((r) => r.id);
+  }
+
+  /** Stage, score, fit and verdict of every lead a score can still move (for a re-staging preview). */
+  *movable(): Generator<Pick<LeadSnapshot, 'stage' | 'score' | 'fit' | 'verdict'>> {
+    if (!this.schema.has('leads')) return;
+    for (const r of this.sql.exec<{ stage: LeadSnapshot['stage']; score: number; fit: number | null; verdict: string | null }>(
+      "SELECT stage, score, json_extract(json, '$.fit') AS fit, json_extract(json, '$.verdict') AS verdict FROM leads WHERE stage IN ('known', 'mql')",
+    )) {
+      yield { stage: r.stage, score: r.score, fit: r.fit ?? 0, verdict: r.verdict ? (JSON.parse(r.verdict) as LeadSnapshot['verdict']) : null };
+    }
+  }
+
+  count(): number {
+    return this.counters.get('leads') ?? this.countRows();
+  }
+
   get(id: string): LeadSnapshot | null {
     if (!this.schema.has('leads')) return null;
     const row = this.sql.exec<{ json: string }>('SELECT json FROM leads WHERE id = ?', id).toArray()[0];

@@ -9,7 +9,7 @@ import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/trai
 import { DEMO_CONFIG } from '../config/demo-config';
 import { DEMO_KEYS } from '../config/dev-keys';
 import { isDev, type Env } from '../env';
-import type { SiteConfigInput } from '../schema/config';
+import type { SiteConfig, SiteConfigInput } from '../schema/config';
 import { AUDIT_TABLES, AuditStore, type AuditEntry } from './audit-store';
 import { CONFIG_TABLES, ConfigStore, type ConfigVersion } from './config-store';
 import { COUNTER_TABLES, Counters } from './counters';
@@ -18,6 +18,9 @@ import { KEY_TABLES, KeyStore, type KeyRecord } from './key-store';
 import { existingTables, LazySchema } from './lazy-schema';
 import { LEADS_TABLES, LeadsStore, type LeadQuery, type LeadSnapshot } from './leads-store';
 import { TRAINING_TABLES, TrainingStore } from './training-store';
+import { RESTAGE_BATCH, RESTAGE_PAUSE_MS, RESTAGE_TABLES, RestageStore, type RestageJob } from './restage-store';
+import { previewRestage, type RestagePreview } from '../restage/preview';
+import { visitorStub } from '../routes/stubs';
 
 /** A config as beacons need it: the document and the hashes of the keys that may send without an Origin. */
 export type SiteConfigRecord = ConfigVersion & { serverKeys: string[] };
@@ -38,6 +41,7 @@ export class SiteObject extends DurableObject<Env> {
   private leadsIndex: LeadsStore;
   private funnelStore: FunnelStore;
   private training: TrainingStore;
+  private restageJobs: RestageStore;
   /** Local dev: the documented demo keys were checked for this instance. */
   private devKeysSeeded = false;
   faults: SiteFaults = {};
@@ -47,7 +51,7 @@ export class SiteObject extends DurableObject<Env> {
     const { sql } = ctx.storage;
     this.schema = new LazySchema(
       sql,
-      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES },
+      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES, ...RESTAGE_TABLES },
       existingTables(sql),
     );
     const counters = new Counters(sql, this.schema);
@@ -57,6 +61,7 @@ export class SiteObject extends DurableObject<Env> {
     this.leadsIndex = new LeadsStore(sql, this.schema, counters);
     this.funnelStore = new FunnelStore(sql, this.schema);
     this.training = new TrainingStore(sql, this.schema, counters);
+    this.restageJobs = new RestageStore(sql, this.schema);
   }
 
   /** Runs a storage transaction; a rollback may leave the schema cache naming tables that were never created. */
@@ -226,6 +231,43 @@ export class SiteObject extends DurableObject<Env> {
 
   funnel(fromDay: string, toDay: string) {
     return { rows: this.funnelStore.days(fromDay, toDay), cohort: this.funnelStore.cohort(fromDay, toDay) };
+  }
+
+  /** How many leads new stage thresholds would move, estimated from the index (before a save). */
+  previewRestage(stages: SiteConfig['stages']): RestagePreview & { indexed: number } {
+    return { ...previewRestage(this.leadsIndex.movable(), { stages } as SiteConfig), indexed: this.leadsIndex.count() };
+  }
+
+  /** Re-stages every indexed lead against config `version`, in the background (see restage-store.ts). */
+  async startRestage(site: string, version: number, alert: boolean, adminBaseUrl: string): Promise<RestageJob> {
+    this.restageJobs.start({ site, version, alert, adminBaseUrl, total: this.leadsIndex.count() }, Date.now());
+    await this.ctx.storage.setAlarm(Date.now());
+    return this.restageJobs.current()!;
+  }
+
+  restageStatus(): RestageJob | null {
+    return this.restageJobs.current();
+  }
+
+  /** One step of the re-staging pass: RESTAGE_BATCH leads, each re-evaluated by its own object. */
+  override async alarm() {
+    const job = this.restageJobs.current();
+    if (!job || job.status !== 'running') return;
+    const ids = this.leadsIndex.idsAfter(job.cursor, RESTAGE_BATCH);
+    let moved = 0;
+    try {
+      for (const id of ids) if (await visitorStub(this.env, job.site, id).restage(job.version, job.alert, job.adminBaseUrl)) moved += 1;
+    } catch (e) {
+      // The batch runs again from the same cursor (a lead already moved does not move twice: stages only go forward).
+      console.warn('re-staging paused; retrying shortly:', (e as Error).message);
+      await this.ctx.storage.setAlarm(Date.now() + 5 * RESTAGE_PAUSE_MS);
+      return;
+    }
+    // A save during this step started a newer pass: leave it alone.
+    if (this.restageJobs.current()?.startedAt !== job.startedAt) return;
+    const done = ids.length < RESTAGE_BATCH;
+    this.restageJobs.advance(ids.at(-1) ?? job.cursor, ids.length, moved, done, Date.now());
+    if (!done) await this.ctx.storage.setAlarm(Date.now() + RESTAGE_PAUSE_MS);
   }
 
   /** Site deletion: everything this object holds goes at once (directory shards sweep the visitors). */

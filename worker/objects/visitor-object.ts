@@ -17,6 +17,7 @@ import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
 import { NO_EVENTS, planChange, type VisitorChange } from '../visitor/change';
+import { restageTransition } from '../visitor/restage';
 import { nextRetentionCheck, retentionNow } from '../visitor/retention';
 import { applyVerdict, type VerdictInput } from '../visitor/verdict';
 import type { Verdict } from '../webhooks/payload';
@@ -186,6 +187,23 @@ export class VisitorObject extends DurableObject<Env> {
       training: verdictLabel(this.state, input, config, meta.receivedAt),
     });
     return { ok: true, stage: outcome.state.stage, verdict: outcome.verdict };
+  }
+
+  /**
+   * The re-staging pass (SiteObject): under config `version`, does this lead now pass a stage it
+   * has not reached? If so it moves, with its webhooks when `alert`, quietly otherwise. Returns
+   * whether it moved.
+   */
+  async restage(configVersion: number, alert: boolean, adminBaseUrl: string): Promise<boolean> {
+    const config = this.state && (await this.configAt(this.state.site, configVersion));
+    // Checked after the await: an erase may have run meanwhile.
+    if (!this.state || !config) return false;
+    const now = Date.now();
+    const transition = restageTransition(this.state, config, now);
+    if (!transition) return false;
+    const next: VisitorState = { ...this.state, stage: transition.to, stageSince: now };
+    this.commit(next, config, { receivedAt: now, adminBaseUrl }, { ...NO_EVENTS, transitions: [transition], quiet: !alert });
+    return true;
   }
 
   /** Records a won/lost outcome as the lead's training label (sent to the site object through the outbox). */

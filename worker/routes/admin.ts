@@ -14,6 +14,7 @@ import { directoryOf } from '../objects/directory-object';
 import { instanceStub } from '../objects/instance-object';
 import type { Context } from 'hono';
 import { requireSite } from './collect';
+import { restageAfterSave, RestageOptionSchema } from './admin-restage';
 import { visitorStub } from './stubs';
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -39,11 +40,13 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   }
   const document = validateDocument(unmaskDocument(body, previous?.document ?? null), isDev(c.env));
   assertMayChange(c, previous?.document ?? null, document);
+  parseWith(RestageOptionSchema, c.req.query('restage'), 'invalid_query', 'invalid query: restage is alert, quiet or none');
   const saved = await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null);
   primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
   await instanceStub(c.env).register(site, saved.savedAt);
-  c.set('audit', { action: previous ? 'config.save' : 'site.create', target: `v${saved.version}`, detail: { version: saved.version, previousVersion: previous?.version ?? null, changed: changedSections(previous?.document ?? null, document) } });
-  return c.json({ site, version: saved.version, savedAt: new Date(saved.savedAt).toISOString(), config: maskDocument(saved.document) }, previous ? 200 : 201);
+  const restage = await restageAfterSave(c, site, previous?.document ?? null, saved);
+  c.set('audit', { action: previous ? 'config.save' : 'site.create', target: `v${saved.version}`, detail: { version: saved.version, previousVersion: previous?.version ?? null, changed: changedSections(previous?.document ?? null, document), restage: restage ? (restage.alert ? 'alert' : 'quiet') : 'none' } });
+  return c.json({ site, version: saved.version, savedAt: new Date(saved.savedAt).toISOString(), config: maskDocument(saved.document), restage }, previous ? 200 : 201);
 });
 
 adminRoutes.get('/v1/admin/sites/:site/config/versions', async (c) => {
@@ -59,12 +62,14 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
   const old = await stub.version(version);
   if (!old) throw new ApiError(404, 'unknown_version', `site "${site}" has no config version ${version} (the last ${LIMITS.configVersionsKept} are kept)`);
   const document = validateDocument(old.document, isDev(c.env));
-  assertMayChange(c, (await stub.getConfig(site))?.document ?? null, document);
+  const previous = (await stub.getConfig(site))?.document ?? null;
+  assertMayChange(c, previous, document);
   const saved = await stub.putConfig(document, `restored version ${version}`);
   primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
   await instanceStub(c.env).register(site, saved.savedAt);
-  c.set('audit', { action: 'config.restore', target: `v${saved.version}`, detail: { version: saved.version, restoredFrom: version } });
-  return c.json({ site, version: saved.version, restoredFrom: version, config: maskDocument(saved.document) });
+  const restage = await restageAfterSave(c, site, previous, saved);
+  c.set('audit', { action: 'config.restore', target: `v${saved.version}`, detail: { version: saved.version, restoredFrom: version, restage: restage ? (restage.alert ? 'alert' : 'quiet') : 'none' } });
+  return c.json({ site, version: saved.version, restoredFrom: version, config: maskDocument(saved.document), restage });
 });
 
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {

@@ -83,7 +83,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/admin/sites/{site}': {
         get: { summary: "A site's config (webhook secrets masked)", security: admin, parameters: [site], responses: { '200': { description: 'The current version' }, ...errors } },
         delete: { summary: 'Delete the site and everything it holds, in every object (the visitor objects are swept in the background; GET /v1/admin/sites shows progress)', security: admin, parameters: [site], responses: { '202': { description: '{ site, status: "deleting", startedAt }' }, ...errors } },
-        put: { summary: "Replace a site's config (creates the site)", security: admin, parameters: [site], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, ...errors } },
+        put: { summary: "Replace a site's config (creates the site). A save that changes thresholds or scoring re-stages existing leads in the background: `?restage=quiet` (default, no webhooks), `alert` (webhooks as usual) or `none`", security: admin, parameters: [site, { name: 'restage', in: 'query', required: false, schema: { type: 'string', enum: ['alert', 'quiet', 'none'] } }], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, ...errors } },
       },
       '/v1/admin/sites/{site}/config/versions': {
         get: { summary: 'Saved config versions, newest first', security: admin, parameters: [site], responses: { '200': { description: 'Versions' }, ...errors } },
@@ -139,6 +139,12 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/admin/sites/{site}/keys/{id}': {
         delete: { summary: 'Revoke a key at once', security: admin, parameters: [site, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ site, id, revoked: true }' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/config/preview': {
+        post: { summary: 'What saving this config would do to existing leads (nothing is saved): how many leads the new thresholds move to each stage, estimated from the leads index', security: admin, parameters: [site], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: '{ site, basedOnVersion, changesStaging, leads, moves: [{ from, to, leads }], indexed, basis }' }, ...errors } },
+      },
+      '/v1/admin/sites/{site}/restage': {
+        get: { summary: 'The re-staging pass the last threshold or scoring change started (PUT ?restage=alert|quiet|none): progress and leads moved', security: admin, parameters: [site], responses: { '200': { description: '{ site, restage: { version, alert, status, processed, moved, total, startedAt, updatedAt } | null }' }, ...errors } },
       },
       '/v1/admin/sites/{site}/me': {
         get: { summary: 'Who the caller is on this site (role, key id, rep id) and the routes its role may use', security: admin, parameters: [site], responses: { '200': { description: '{ site, role, keyId, repId?, routes: [{ method, path }] }' }, ...errors } },

@@ -50,7 +50,7 @@ export type Transition = {
   at: number;
   score: number;
   fit: number;
-  trigger: { id: string; type: LeadEvent['type'] | 'verdict'; path: string; name?: string };
+  trigger: { id: string; type: LeadEvent['type'] | 'verdict' | 'restage'; path: string; name?: string };
 };
 
 export type BatchOutcome = {

@@ -19,6 +19,8 @@ export type VisitorChange = {
   demoRequests: TimelineEntry[];
   verdict?: PlanInput['verdict'];
   training?: TrainingUpdate;
+  /** Record and count the change, but send no webhook (a re-staging pass the marketer ran quietly). */
+  quiet?: boolean;
 };
 
 /** A change that records no events (verdicts, outcomes). */
@@ -79,6 +81,7 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
       },
       refreshIndex,
       training: change.training,
+      quiet: change.quiet,
     },
     config,
     ctx.newId,

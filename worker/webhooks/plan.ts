@@ -35,12 +35,15 @@ export type PlanInput = {
   refreshIndex: boolean;
   /** A verdict or an outcome labels the lead for calibration (worker/calibration). */
   training?: TrainingUpdate;
+  /** No webhooks: the change is recorded and counted only. */
+  quiet?: boolean;
 };
 
 export function planOutbox(input: PlanInput, config: SiteConfig, newId: () => string): PlannedRow[] {
   const rows: PlannedRow[] = [];
   const at = input.base.at;
   const webhook = (type: WebhookEventType, fields: Pick<PayloadInput, 'stage' | 'previousStage' | 'trigger' | 'verdict'>) => {
+    if (input.quiet) return;
     for (const endpoint of config.webhooks) {
       if (!endpoint.enabled || !endpoint.events.includes(type)) continue;
       const payload = buildPayload({ ...input.base, type, ...fields });
