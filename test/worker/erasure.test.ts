@@ -217,3 +217,16 @@ describe('the leads index when full', () => {
     expect(result.evicted).toBe(2);
   });
 });
+
+describe('erasing twice', () => {
+  it("a second erase keeps the first one's tombstone: the old queue still cannot come back", async () => {
+    const site = await newSite();
+    const old = makeBatch([journey.identify(), journey.demo()], { site });
+    await collect(old);
+    expect((await api(`/v1/admin/sites/${site}/visitors/${old.anonymousId}`, { method: 'DELETE' })).status).toBe(200);
+    expectError(await api(`/v1/admin/sites/${site}/visitors/${old.anonymousId}`, { method: 'DELETE' }), 404, 'unknown_visitor');
+    const replay = await collect({ ...old, sentAt: Date.now() });
+    expect(replay.body).toMatchObject({ accepted: 0, erased: true });
+    expectError(await profile(site, old.anonymousId), 404, 'unknown_visitor');
+  });
+});

@@ -62,6 +62,11 @@ export class SiteObject extends DurableObject<Env> {
     this.funnelStore = new FunnelStore(sql, this.schema);
     this.training = new TrainingStore(sql, this.schema, counters);
     this.restageJobs = new RestageStore(sql, this.schema);
+    // Notice ids were kept for 30 days by earlier releases (every part of a notice is idempotent now): dropped once.
+    if (this.schema.has('notices')) {
+      sql.exec('DROP TABLE notices');
+      this.schema.reload();
+    }
   }
 
   /** Runs a storage transaction; a rollback may leave the schema cache naming tables that were never created. */

@@ -286,13 +286,14 @@ export class VisitorObject extends DurableObject<Env> {
    */
   async erase(opts: { tombstone?: boolean } = {}): Promise<boolean> {
     const existed = this.state !== null;
-    const at = Date.now();
+    // Erasing again keeps the first erasure's time: its tombstone must outlive the second erase.
+    const at = existed ? Date.now() : this.erasedAt;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     [this.store, this.outbox] = this.openStores();
     this.state = null;
     this.erasedAt = null;
-    if (existed && opts.tombstone !== false) {
+    if (at !== null && opts.tombstone !== false) {
       writeTombstone(this.ctx.storage.sql, at);
       this.erasedAt = at;
       await this.ctx.storage.setAlarm(at + ERASED_TOMBSTONE_DAYS * DAY_MS);
