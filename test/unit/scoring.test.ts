@@ -148,6 +148,29 @@ describe('score', () => {
   });
 });
 
+describe('rules named like Object.prototype properties', () => {
+  it('a rule with id "constructor" (stored before such ids were refused) counts like any other and zeroes nothing', () => {
+    const base = makeConfig();
+    // Built around the schema, as a config stored before the schema refused these ids would be.
+    const config = { ...base, scoring: { ...base.scoring, behavior: [...base.scoring.behavior, { id: 'constructor', when: { type: 'download' as const }, points: 7, cooldownMinutes: 0 }] } };
+    const agg = emptyAggregates(T0);
+    applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, T0);
+    applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, T0);
+    const score = computeScore(agg, config, T0);
+    expect(score.breakdown.find((l) => l.rule === 'constructor')).toMatchObject({ points: 14, count: 2 });
+    expect(score.behavior).toBe(54);
+  });
+
+  it('aggregates stored without a rule, topic or count never read one from the prototype', () => {
+    const base = makeConfig();
+    const config = { ...base, scoring: { ...base.scoring, behavior: [{ id: 'page', when: {}, points: 1, cooldownMinutes: 0 }, { id: 'constructor', when: {}, points: 1, cooldownMinutes: 60 }] } };
+    const agg = JSON.parse(JSON.stringify(emptyAggregates(T0)));
+    expect(applyEvent(agg, makeEvent({ type: 'page_view' }), '/', config, T0)).toEqual(['page', 'constructor']);
+    expect(computeScore(agg, config, T0).behavior).toBe(2);
+    expect(Object.getPrototypeOf(agg.rules)).toBe(Object.prototype);
+  });
+});
+
 describe('fit rules', () => {
   const rule = (match: FitRule['match'], trait: FitRule['trait'] = 'title'): FitRule => ({ id: 'f', trait, match, points: 1 });
 

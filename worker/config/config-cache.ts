@@ -4,7 +4,7 @@
  * pick it up within CONFIG_CACHE_TTL_MS.
  */
 import type { Env } from '../env';
-import { resolveConfig, type SiteConfig, type SiteConfigInput } from '../schema/config';
+import { resolveStoredConfig, type SiteConfig, type SiteConfigInput } from '../schema/config';
 
 export const CONFIG_CACHE_TTL_MS = 2000;
 
@@ -41,7 +41,8 @@ export function forgetSiteConfig(site: string) {
 }
 
 function toLoaded(version: number, document: SiteConfigInput): LoadedConfig {
-  const resolved = resolveConfig(document);
+  // Read as stored: keys an earlier release ignored are still ignored here (a save refuses them).
+  const resolved = resolveStoredConfig(document);
   // Documents are validated before they are stored; this only fails if the schema tightened since.
   if (!resolved.ok) throw new Error(`stored config v${version} no longer validates: ${resolved.issues[0]?.path} ${resolved.issues[0]?.message}`);
   return { version, config: resolved.config, document };

@@ -9,7 +9,7 @@ import { calibrate, type CalibrationResult } from '../calibration/calibrate';
 import { CalibrationError, type CalibrateOptions } from '../calibration/options';
 import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
 import { maskDocument } from '../config/secrets';
-import { resolveConfig, type SiteConfigInput } from '../schema/config';
+import { resolveStoredConfig, type SiteConfigInput } from '../schema/config';
 import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
 import { TrainingStore } from './training-store';
 
@@ -44,8 +44,16 @@ export class SiteObject extends DurableObject<Env> {
     return this.store.current();
   }
 
-  /** Saves an already-validated document as the new current version. */
-  putConfig(document: SiteConfigInput, note: string | null): ConfigVersion {
+  /**
+   * Saves an already-validated document as the new current version. With `ifVersion` (from the
+   * request's If-Match), only over one of those versions, or over any with "*": checked and saved here,
+   * in one call, so nothing (a 410 turning an endpoint off) can land in between.
+   */
+  putConfig(document: SiteConfigInput, note: string | null, ifVersion?: number[] | '*'): ConfigVersion | { conflict: number | null } {
+    if (ifVersion !== undefined) {
+      const current = this.store.current()?.version ?? null;
+      if (current === null || (ifVersion !== '*' && !ifVersion.includes(current))) return { conflict: current };
+    }
     this.store.save(document, note, Date.now());
     return this.store.current()!;
   }
@@ -109,10 +117,11 @@ export class SiteObject extends DurableObject<Env> {
   /** Fits on the site's labelled leads against its current config (worker/calibration). */
   calibrate(site: string, options: CalibrateOptions): { ok: true; version: number; result: CalibrationResult } | { ok: false; code: string; message: string } {
     const current = this.getConfig(site);
-    const resolved = current ? resolveConfig(current.document) : null;
+    const resolved = current ? resolveStoredConfig(current.document) : null;
     if (!current || !resolved?.ok) return { ok: false, code: 'unknown_site', message: `no site with key "${site}"` };
     try {
-      return { ok: true, version: current.version, result: calibrate(this.training.all(), maskDocument(current.document), resolved.config, options) };
+      // The document without keys an earlier release ignored, so the proposal passes a save.
+      return { ok: true, version: current.version, result: calibrate(this.training.all(), maskDocument(resolved.document), resolved.config, options) };
     } catch (e) {
       if (e instanceof CalibrationError) return { ok: false, code: e.code, message: e.message };
       throw e;

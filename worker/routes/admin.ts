@@ -6,6 +6,7 @@ import { maskDocument, unmaskDocument } from '../config/secrets';
 import { isDev, type Env } from '../env';
 import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
+import type { ConfigVersion } from '../objects/site-store';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
@@ -23,6 +24,7 @@ adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const { site } = params(SiteParam, c.req.param());
   const stored = await siteStub(c.env, site).getConfig(site);
   if (!stored) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
+  c.header('etag', `"${stored.version}"`);
   return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document) });
 });
 
@@ -32,8 +34,9 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const body = await readJsonBody(c, LIMITS.maxConfigBytes);
   const previous = await stub.getConfig(site);
   const document = validateDocument(unmaskDocument(body, previous?.document ?? null), isDev(c.env));
-  const saved = await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null);
+  const saved = savedOrConflict(await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null, ifMatch(c.req.header('if-match'))));
   primeSiteConfig(site, saved.version, saved.document);
+  c.header('etag', `"${saved.version}"`);
   return c.json({ site, version: saved.version, savedAt: new Date(saved.savedAt).toISOString(), config: maskDocument(saved.document) }, previous ? 200 : 201);
 });
 
@@ -49,8 +52,9 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
   const stub = siteStub(c.env, site);
   const old = await stub.version(version);
   if (!old) throw new ApiError(404, 'unknown_version', `site "${site}" has no config version ${version} (the last ${LIMITS.configVersionsKept} are kept)`);
-  const saved = await stub.putConfig(validateDocument(old.document, isDev(c.env)), `restored version ${version}`);
+  const saved = savedOrConflict(await stub.putConfig(validateDocument(old.document, isDev(c.env)), `restored version ${version}`, ifMatch(c.req.header('if-match'))));
   primeSiteConfig(site, saved.version, saved.document);
+  c.header('etag', `"${saved.version}"`);
   return c.json({ site, version: saved.version, restoredFrom: version, config: maskDocument(saved.document) });
 });
 
@@ -93,6 +97,33 @@ adminRoutes.post('/v1/admin/sites/:site/visitors/:aid/deliveries/:id/redeliver',
   if (!ok) throw new ApiError(409, 'not_redeliverable', `delivery ${id} does not exist or is still pending`);
   return c.json({ id, status: 'pending' }, 202);
 });
+
+/**
+ * The versions an If-Match header accepts: a list of entity tags as GET sends them (`"7"`), also
+ * weak (`W/"7"`) or bare (`7`), or `*` (any existing version). No header: no condition.
+ */
+function ifMatch(header: string | undefined): number[] | '*' | undefined {
+  if (header === undefined) return undefined;
+  if (header.trim() === '*') return '*';
+  const versions = header.split(',').map((tag) => /^\s*(?:W\/)?("?)([1-9][0-9]{0,14})\1\s*$/.exec(tag)?.[2]);
+  if (versions.some((v) => v === undefined)) {
+    throw new ApiError(400, 'invalid_if_match', `If-Match takes the config version as GET's ETag gives it (such as "7"), or *; got ${JSON.stringify(header.slice(0, 100))}`);
+  }
+  return versions.map(Number);
+}
+
+/** A save, or the 409 that names the version it would have overwritten. */
+function savedOrConflict(result: ConfigVersion | { conflict: number | null }): ConfigVersion {
+  if (!('conflict' in result)) return result;
+  if (result.conflict === null) throw new ApiError(409, 'version_conflict', 'If-Match names a version, but this site has no config yet: send the first one without If-Match');
+  throw new ApiError(
+    409,
+    'version_conflict',
+    `the config is now at version ${result.conflict}, not the version If-Match names: it changed since you loaded it (another save, a restore, or a webhook turned off after a 410); load version ${result.conflict}, apply your change to it and save again`,
+    undefined,
+    { etag: `"${result.conflict}"` },
+  );
+}
 
 /** Full validation of a config document: the schema, then what only the server knows (webhook URLs). */
 function validateDocument(document: unknown, dev: boolean): SiteConfigInput {

@@ -46,7 +46,8 @@ export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, conf
 
   const counted: string[] = [];
   for (const rule of matchingRules(config.scoring.behavior, event, path)) {
-    const prev = agg.rules[rule.id];
+    // Own properties only: a rule named like an Object.prototype property must not read it.
+    const prev = Object.hasOwn(agg.rules, rule.id) ? agg.rules[rule.id] : undefined;
     const cooldownMs = rule.cooldownMinutes * 60_000;
     if (prev && cooldownMs > 0 && Math.abs(at - prev.last) < cooldownMs) continue;
     const next = addDecayed(prev, 1, at, halfLife);
