@@ -197,6 +197,24 @@ describe('GET /v1/decide', () => {
   });
 });
 
+describe('identify traits', () => {
+  it('keeps unknown top-level traits under custom, where fit rules read them', async () => {
+    const site = uid('tr').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { scoring: { fit: [{ id: 'pro-plan', trait: 'custom.plan', match: { equals: 'pro' }, points: 15 }] } } });
+    const batch = makeBatch([journey.identify({ plan: 'pro', seats: 12 })], { site });
+    expect((await collect(batch)).status).toBe(200);
+    const p = await profile(site, batch.anonymousId);
+    expect(p.body.traits).toMatchObject({ email: 'ana@acme.io', custom: { plan: 'pro', seats: 12 } });
+    expect(p.body.score.fit).toBe(15);
+  });
+
+  it('refuses an unknown trait that is not a scalar with a 400 naming it', async () => {
+    const res = await collect(makeBatch([journey.identify({ address: { city: 'Lisbon' } })]));
+    expectError(res, 400, 'invalid_batch');
+    expect(res.body.error.issues).toEqual([{ path: 'events.0.traits.address', message: expect.stringContaining('kept under custom') }]);
+  });
+});
+
 describe('query strings', () => {
   it('are stored, exported and sent in webhooks with only utm_* and the parameters the site lists', async () => {
     const rx = inject('receiverUrl');

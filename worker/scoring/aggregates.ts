@@ -78,14 +78,27 @@ function addTopic(agg: Aggregates, topic: string, at: number, halfLife: number) 
   delete agg.topics[weakest];
 }
 
-/** Later traits win field by field; custom traits merge key by key. */
+/**
+ * Later traits win field by field; custom traits merge key by key, and a visitor keeps at most
+ * LIMITS.maxCustomTraits of them: past that, the oldest names not in this update are dropped.
+ */
 export function mergeTraits(current: Traits, update: Traits): Traits {
   const merged: Traits = { ...current };
   for (const [key, value] of Object.entries(update) as [keyof Traits, Traits[keyof Traits]][]) {
     if (value === undefined || key === 'custom') continue;
     (merged as Record<string, unknown>)[key] = value;
   }
-  if (update.custom) merged.custom = { ...current.custom, ...update.custom };
+  if (update.custom) {
+    const custom = { ...current.custom, ...update.custom };
+    const names = Object.keys(custom);
+    // Insertion order: the stored names first, oldest first, then this update's new ones.
+    for (let i = 0, excess = names.length - LIMITS.maxCustomTraits; excess > 0 && i < names.length; i++) {
+      if (Object.hasOwn(update.custom, names[i]!)) continue;
+      delete custom[names[i]!];
+      excess--;
+    }
+    merged.custom = custom;
+  }
   return merged;
 }
 
