@@ -94,7 +94,7 @@ export const BehaviorRuleSchema = strict.object({
   points: z.number().finite().min(-1000).max(1000),
   /** The rule never contributes more than this many points (in absolute value) in total. Default: no cap. */
   maxPoints: z.number().finite().positive().max(100_000).optional(),
-  /** A matching event within this many minutes of the rule's last counted event is not counted again. Default 0. */
+  /** At most one matching event counts per cell of this many minutes of the clock (cells start at multiples of it since the epoch, UTC), whatever order events arrive in. Default 0: every event counts. */
   cooldownMinutes: z.number().finite().min(0).max(525_600).default(0),
 });
 export type BehaviorRule = z.infer<typeof BehaviorRuleSchema>;
