@@ -57,15 +57,20 @@ export const onAuthNeeded = (cb) => authListeners.add(cb);
 /**
  * Calls the admin API of the current site: `api('/visitors?stage=mql')` is
  * GET /v1/admin/sites/<site>/visitors?stage=mql. Throws ApiError on a non-2xx answer.
+ * `ifMatch: 7` sends `If-Match: "7"`: the save is refused (409 version_conflict) unless version 7 is still current.
  */
-export async function api(path, { method = 'GET', body, site: siteKey = site } = {}) {
+export async function api(path, { method = 'GET', body, site: siteKey = site, ifMatch } = {}) {
   if (!token) {
     authListeners.forEach((cb) => cb());
     throw new ApiError(401, { error: { code: 'no_token', message: 'Enter the admin token to continue.' } });
   }
   const res = await fetch(`/v1/admin/sites/${encodeURIComponent(siteKey)}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` }),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -60,7 +60,8 @@ export async function renderConfig(root, { site, stale }) {
     }
     button.disabled = true;
     try {
-      const saved = await api(`${note.value.trim() ? `?note=${encodeURIComponent(note.value.trim())}` : ''}`, { method: 'PUT', body: text });
+      // If-Match: a save over a version this editor never saw (another tab, a webhook a 410 turned off) is refused.
+      const saved = await api(`${note.value.trim() ? `?note=${encodeURIComponent(note.value.trim())}` : ''}`, { method: 'PUT', body: text, ifMatch: current?.version });
       current = saved;
       editor.value = JSON.stringify(saved.config, null, 2);
       note.value = '';
@@ -84,7 +85,7 @@ export async function renderConfig(root, { site, stale }) {
     }
     button.disabled = true;
     try {
-      const restored = await api(`/config/versions/${version}/restore`, { method: 'POST' });
+      const restored = await api(`/config/versions/${version}/restore`, { method: 'POST', ifMatch: current?.version });
       current = await api('');
       editor.value = JSON.stringify(current.config, null, 2);
       clearIssues();

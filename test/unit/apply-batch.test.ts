@@ -69,6 +69,21 @@ describe('applying a batch', () => {
 });
 
 describe('client clocks', () => {
+  it('stores URLs with only the utm_* query parameters and those the site lists', () => {
+    const cfg = makeConfig({ privacy: { keepQueryParams: ['plan'] } });
+    const url = 'https://acme.io/signup?email=ana%40acme.io&token=s3cr3t&utm_source=news&plan=pro&UTM_Medium=mail&utm%5Fterm=x#step-2';
+    const out = applyBatch(newVisitorState('demo', 'a-1', NOW), [makeEvent({ url }), makeEvent({ url: 'https://acme.io/a?token=1' }), makeEvent({ url: 'https://acme.io/#/reset?token=2&utm_id=3' })], NOW, cfg, NOW);
+    expect(out.timeline.map((e) => e.url)).toEqual([
+      'https://acme.io/signup?utm_source=news&plan=pro&UTM_Medium=mail&utm%5Fterm=x#step-2',
+      'https://acme.io/a',
+      'https://acme.io/#/reset?utm_id=3',
+    ]);
+    expect(JSON.stringify(out)).not.toMatch(/s3cr3t|ana%40acme|token/);
+    // By default only utm_* stay.
+    const plain = applyBatch(newVisitorState('demo', 'a-1', NOW), [makeEvent({ url })], NOW, makeConfig(), NOW);
+    expect(plain.timeline[0]!.url).toBe('https://acme.io/signup?utm_source=news&UTM_Medium=mail&utm%5Fterm=x#step-2');
+  });
+
   it('corrects skew with sentAt', () => {
     // Client clock 1 hour behind: event 2 s before sending.
     expect(correctedTime(NOW - 3600_000 - 2000, NOW - 3600_000, NOW)).toBe(NOW - 2000);

@@ -93,6 +93,98 @@ describe('site config', () => {
   });
 });
 
+describe('config strictness', () => {
+  it('refuses unknown keys with a 400 naming the path and the key meant, and saves nothing', async () => {
+    const site = uid('site').toLowerCase();
+    const res = await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...siteConfig(), retentionDay: 30, scoring: { behaviour: [{ id: 'a', points: 1 }] } } });
+    expectError(res, 400, 'invalid_config');
+    expect(res.body.error.issues).toEqual(
+      expect.arrayContaining([
+        { path: 'retentionDay', message: 'unknown key "retentionDay"; did you mean "retentionDays"?' },
+        { path: 'scoring.behaviour', message: 'unknown key "behaviour"; did you mean "behavior"?' },
+      ]),
+    );
+    expectError(await api(`/v1/admin/sites/${site}`), 404, 'unknown_site');
+  });
+
+  it('refuses the GET answer sent back as a config, saying to send its config object', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    const got = await api(`/v1/admin/sites/${site}`);
+    const res = await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: got.body });
+    expectError(res, 400, 'invalid_config');
+    expect(res.body.error.message).toMatch(/send its "config" object as the body/);
+    expect((await api(`/v1/admin/sites/${site}`)).body.version).toBe(1);
+  });
+
+  it('refuses a rule named "constructor" (it used to zero every score)', async () => {
+    const res = await api(`/v1/admin/sites/${uid('site').toLowerCase()}`, { method: 'PUT', json: siteConfig({ scoring: { behavior: [{ id: 'constructor', when: {}, points: 10 }] } }) });
+    expectError(res, 400, 'invalid_config');
+    expect(res.body.error.issues[0]).toMatchObject({ path: 'scoring.behavior.0.id' });
+  });
+
+  it('a config stored before unknown keys were refused still scores beacons, and GET shows it as stored', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    await runInDurableObject(siteStub(env as never, site), (_i, ctx) => {
+      ctx.storage.sql.exec("INSERT INTO config_versions (version, saved_at, note, document) VALUES (2, 0, 'old release', ?)", JSON.stringify({ ...siteConfig(), retentionDay: 30 }));
+    });
+    const res = await collect(makeBatch([journey.identify(), makeEvent()], { site }), { origin: 'https://shop.example.com' });
+    expect(res.status).toBe(200);
+    expect(res.body.visitor.stage).toBe('mql');
+    expect((await api(`/v1/admin/sites/${site}`)).body.config.retentionDay).toBe(30);
+  });
+});
+
+describe('config versions and If-Match', () => {
+  const hook = { id: 'crm', url: 'https://crm.example.com/h', secret: SECRET, events: ['lead.sql'] };
+
+  it('GET answers with the version as its ETag', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    expect((await api(`/v1/admin/sites/${site}`)).headers.get('etag')).toBe('"2"');
+  });
+
+  it('a stale editor cannot re-enable an endpoint a 410 turned off: 409 naming the current version', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig({ webhooks: [hook] }) });
+    const editor = await api(`/v1/admin/sites/${site}`);
+    const etag = editor.headers.get('etag')!;
+    // Meanwhile the receiver answered 410 Gone: a new version turns the endpoint off.
+    expect(await siteStub(env as never, site).disableWebhook('crm')).toBe(true);
+    const stale = await api(`/v1/admin/sites/${site}`, { method: 'PUT', headers: { 'if-match': etag }, json: { ...editor.body.config, name: 'edited' } });
+    expectError(stale, 409, 'version_conflict');
+    expect(stale.body.error.message).toMatch(/version 2/);
+    expect(stale.headers.get('etag')).toBe('"2"');
+    const now = await api(`/v1/admin/sites/${site}`);
+    expect(now.body.version).toBe(2);
+    expect(now.body.config.webhooks[0].enabled).toBe(false);
+  });
+
+  it('saves when If-Match names the current version (quoted, bare or weak) or is *', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    for (const [ifMatch, version] of [['"1"', 2], ['2', 3], ['W/"3"', 4], ['*', 5], ['"9", "5"', 6]] as const) {
+      const res = await api(`/v1/admin/sites/${site}`, { method: 'PUT', headers: { 'if-match': ifMatch }, json: siteConfig() });
+      expect(res.status, `${ifMatch}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body.version).toBe(version);
+      expect(res.headers.get('etag')).toBe(`"${version}"`);
+    }
+    expectError(await api(`/v1/admin/sites/${site}`, { method: 'PUT', headers: { 'if-match': 'v6' }, json: siteConfig() }), 400, 'invalid_if_match');
+    expectError(await api(`/v1/admin/sites/${uid('site').toLowerCase()}`, { method: 'PUT', headers: { 'if-match': '*' }, json: siteConfig() }), 409, 'version_conflict');
+  });
+
+  it('restore takes If-Match too', async () => {
+    const site = uid('site').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig() });
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: siteConfig({ name: 'second' }) });
+    expectError(await api(`/v1/admin/sites/${site}/config/versions/1/restore`, { method: 'POST', headers: { 'if-match': '"1"' } }), 409, 'version_conflict');
+    const ok = await api(`/v1/admin/sites/${site}/config/versions/1/restore`, { method: 'POST', headers: { 'if-match': '"2"' } });
+    expect(ok.body).toMatchObject({ version: 3, restoredFrom: 1 });
+  });
+});
+
 describe('visitors', () => {
   it('profile: traits, stage history with times, score breakdown, timeline', async () => {
     const batch = makeBatch([journey.identify({ companySize: '51-200' }), journey.download()]);

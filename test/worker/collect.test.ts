@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
-import { ADMIN, api, collect, expectError, fetchWorker, profile } from './helpers';
+import { ADMIN, api, collect, eventually, expectError, fetchWorker, profile } from './helpers';
+
+// @ts-expect-error plain ESM helper without types
+import { TEST_WEBHOOK_SECRET } from '../helpers/recording-receiver.mjs';
 
 describe('POST /v1/collect', () => {
   it('the demo journey: anonymous -> known -> mql -> sql, with the breakdown', async () => {
@@ -191,6 +194,57 @@ describe('GET /v1/decide', () => {
   it('names a missing parameter', async () => {
     const res = await fetchWorker('http://localhost:8787/v1/decide?site=demo', { headers: ADMIN });
     expectError({ status: res.status, body: await res.json() }, 400, 'invalid_query');
+  });
+});
+
+describe('identify traits', () => {
+  it('keeps unknown top-level traits under custom, where fit rules read them', async () => {
+    const site = uid('tr').toLowerCase();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { scoring: { fit: [{ id: 'pro-plan', trait: 'custom.plan', match: { equals: 'pro' }, points: 15 }] } } });
+    const batch = makeBatch([journey.identify({ plan: 'pro', seats: 12 })], { site });
+    expect((await collect(batch)).status).toBe(200);
+    const p = await profile(site, batch.anonymousId);
+    expect(p.body.traits).toMatchObject({ email: 'ana@acme.io', custom: { plan: 'pro', seats: 12 } });
+    expect(p.body.score.fit).toBe(15);
+  });
+
+  it('refuses an unknown trait that is not a scalar with a 400 naming it', async () => {
+    const res = await collect(makeBatch([journey.identify({ address: { city: 'Lisbon' } })]));
+    expectError(res, 400, 'invalid_batch');
+    expect(res.body.error.issues).toEqual([{ path: 'events.0.traits.address', message: expect.stringContaining('kept under custom') }]);
+  });
+});
+
+describe('query strings', () => {
+  it('are stored, exported and sent in webhooks with only utm_* and the parameters the site lists', async () => {
+    const rx = inject('receiverUrl');
+    const site = uid('qs').toLowerCase();
+    const hook = `${site}-crm`;
+    const put = await api(`/v1/admin/sites/${site}`, {
+      method: 'PUT',
+      json: {
+        privacy: { keepQueryParams: ['plan'] },
+        scoring: { behavior: [{ id: 'demo', when: { type: 'demo_request' }, points: 50 }] },
+        webhooks: [{ id: 'crm', url: `${rx}/hooks/${hook}`, secret: TEST_WEBHOOK_SECRET, events: ['lead.demo_requested'] }],
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    const form = 'https://acme.io/demo?email=ana%40acme.io&token=s3cr3t&utm_campaign=spring&plan=pro';
+    const batch = makeBatch([{ ...journey.identify(), url: form }, { ...journey.demo(), url: form }], { site });
+    expect((await collect(batch)).status).toBe(200);
+
+    const kept = 'https://acme.io/demo?utm_campaign=spring&plan=pro';
+    const exported = await api(`/v1/admin/sites/${site}/visitors/${batch.anonymousId}/export`);
+    expect(exported.status).toBe(200);
+    expect(JSON.stringify(exported.body)).not.toMatch(/s3cr3t|token=|email=/);
+    expect((await profile(site, batch.anonymousId)).body.timeline.map((e: any) => e.url)).toEqual([kept, kept]);
+    const delivered = await eventually(async () => {
+      const log = (await (await fetch(`${rx}/log/${hook}`)).json()) as { deliveries: { payload: any }[] };
+      expect(log.deliveries).toHaveLength(1);
+      return log.deliveries[0]!.payload;
+    });
+    expect(delivered.data.timeline.map((e: any) => e.url)).toEqual([kept, kept]);
+    expect(JSON.stringify(delivered)).not.toMatch(/s3cr3t|token=/);
   });
 });
 

@@ -5,7 +5,7 @@
 import type { BehaviorRule, SiteConfig, Stage } from '../schema/config';
 import { EVENT_TYPES } from '../schema/events';
 import { emptyAggregates, type Aggregates } from '../scoring/aggregates';
-import { globToRegExp } from '../scoring/match';
+import { compileGlob } from '../scoring/glob';
 import { computeScore } from '../scoring/score';
 import { qualifiedStage } from '../scoring/stages';
 import type { TrainingRow } from './training-row';
@@ -43,7 +43,7 @@ export function keyMatches(rule: BehaviorRule, key: string): boolean {
   const type = TYPES.has(key) && key !== 'track' ? key : 'track';
   const w = rule.when;
   if (w.type !== undefined && !(Array.isArray(w.type) ? w.type : [w.type]).includes(type as never)) return false;
-  if (w.name !== undefined && (type !== 'track' || !globToRegExp(w.name).test(key))) return false;
+  if (w.name !== undefined && (type !== 'track' || !compileGlob(w.name).test(key))) return false;
   return true;
 }
 

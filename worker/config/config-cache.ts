@@ -6,7 +6,7 @@
  * marked `stale` (keys are never trusted from a stale copy: see routes/collect.ts).
  */
 import type { Env } from '../env';
-import { resolveConfig, type SiteConfig, type SiteConfigInput } from '../schema/config';
+import { resolveStoredConfig, type SiteConfig, type SiteConfigInput } from '../schema/config';
 
 export const CONFIG_CACHE_TTL_MS = 2000;
 /** A read slower than this serves the last known config (when there is one) and keeps reading in the background. */
@@ -92,7 +92,8 @@ export function expireSiteConfigs() {
 }
 
 function toLoaded(version: number, document: SiteConfigInput, serverKeys: readonly string[]): LoadedConfig {
-  const resolved = resolveConfig(document);
+  // Read as stored: keys an earlier release ignored are still ignored here (a save refuses them).
+  const resolved = resolveStoredConfig(document);
   // Documents are validated before they are stored; this only fails if the schema tightened since.
   if (!resolved.ok) throw new Error(`stored config v${version} no longer validates: ${resolved.issues[0]?.path} ${resolved.issues[0]?.message}`);
   return { version, config: resolved.config, document, serverKeys: new Set(serverKeys) };

@@ -112,8 +112,16 @@ export class SiteObject extends DurableObject<Env> {
     }
   }
 
-  /** Saves an already-validated document as the new current version. */
-  putConfig(document: SiteConfigInput, note: string | null): SiteConfigRecord {
+  /**
+   * Saves an already-validated document as the new current version. With `ifVersion` (from the
+   * request's If-Match), only over one of those versions, or over any with "*": checked and saved here,
+   * in one call, so nothing (a 410 turning an endpoint off) can land in between.
+   */
+  putConfig(document: SiteConfigInput, note: string | null, ifVersion?: number[] | '*'): SiteConfigRecord | { conflict: number | null } {
+    if (ifVersion !== undefined) {
+      const current = this.configs.current()?.version ?? null;
+      if (current === null || (ifVersion !== '*' && !ifVersion.includes(current))) return { conflict: current };
+    }
     this.configs.save(document, note, Date.now());
     return { ...this.configs.current()!, serverKeys: this.keys.serverHashes() };
   }

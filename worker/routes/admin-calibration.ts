@@ -13,7 +13,7 @@ import { OutcomeInputSchema } from '../calibration/labels';
 import { calibrate } from '../calibration/calibrate';
 import { CalibrateOptionsSchema, CalibrationError } from '../calibration/options';
 import { maskDocument } from '../config/secrets';
-import { resolveConfig } from '../schema/config';
+import { resolveStoredConfig } from '../schema/config';
 import type { TrainingSummary } from '../objects/training-store';
 import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
@@ -73,10 +73,11 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/calibrate', async (c) => {
   await requireSite(c.env, site);
   // The site object only reads; the fit runs here, so its config reads and notices never wait behind it.
   const input = await siteStub(c.env, site).calibrationInput(site);
-  const resolved = input && resolveConfig(input.document);
+  const resolved = input && resolveStoredConfig(input.document);
   if (!input || !resolved?.ok) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
   try {
-    return c.json({ site, basedOnVersion: input.version, ...calibrate(input.rows, maskDocument(input.document), resolved.config, options) });
+    // The document without keys an earlier release ignored, so the proposal passes a save.
+    return c.json({ site, basedOnVersion: input.version, ...calibrate(input.rows, maskDocument(resolved.document), resolved.config, options) });
   } catch (e) {
     if (e instanceof CalibrationError) throw new ApiError(422, e.code, e.message);
     throw e;

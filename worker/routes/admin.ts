@@ -11,6 +11,7 @@ import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { webhookUrlProblem } from '../webhooks/url-safety';
 import { directoryOf } from '../objects/directory-object';
+import type { SiteConfigRecord } from '../objects/site-object';
 import { instanceStub } from '../objects/instance-object';
 import type { Context } from 'hono';
 import { requireSite } from './collect';
@@ -27,6 +28,7 @@ adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const { site } = params(SiteParam, c.req.param());
   const stored = await siteStub(c.env, site).getConfig(site);
   if (!stored) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
+  c.header('etag', `"${stored.version}"`);
   return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document) });
 });
 
@@ -41,8 +43,9 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const document = validateDocument(unmaskDocument(body, previous?.document ?? null), isDev(c.env));
   assertMayChange(c, previous?.document ?? null, document);
   parseWith(RestageOptionSchema, c.req.query('restage'), 'invalid_query', 'invalid query: restage is alert, quiet or none');
-  const saved = await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null);
+  const saved = savedOrConflict(await stub.putConfig(document, c.req.query('note')?.slice(0, 200) ?? null, ifMatch(c.req.header('if-match'))));
   primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
+  c.header('etag', `"${saved.version}"`);
   await instanceStub(c.env).register(site, saved.savedAt);
   const restage = await restageAfterSave(c, site, previous?.document ?? null, saved);
   c.set('audit', { action: previous ? 'config.save' : 'site.create', target: `v${saved.version}`, detail: { version: saved.version, previousVersion: previous?.version ?? null, changed: changedSections(previous?.document ?? null, document), restage: restage ? (restage.alert ? 'alert' : 'quiet') : 'none' } });
@@ -64,8 +67,9 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
   const document = validateDocument(old.document, isDev(c.env));
   const previous = (await stub.getConfig(site))?.document ?? null;
   assertMayChange(c, previous, document);
-  const saved = await stub.putConfig(document, `restored version ${version}`);
+  const saved = savedOrConflict(await stub.putConfig(document, `restored version ${version}`, ifMatch(c.req.header('if-match'))));
   primeSiteConfig(site, saved.version, saved.document, saved.serverKeys);
+  c.header('etag', `"${saved.version}"`);
   await instanceStub(c.env).register(site, saved.savedAt);
   const restage = await restageAfterSave(c, site, previous, saved);
   c.set('audit', { action: 'config.restore', target: `v${saved.version}`, detail: { version: saved.version, restoredFrom: version, restage: restage ? (restage.alert ? 'alert' : 'quiet') : 'none' } });
@@ -121,6 +125,33 @@ adminRoutes.post('/v1/admin/sites/:site/visitors/:aid/deliveries/:id/redeliver',
   c.set('audit', { action: 'delivery.redeliver', target: aid, detail: { delivery: id } });
   return c.json({ id, status: 'pending' }, 202);
 });
+
+/**
+ * The versions an If-Match header accepts: a list of entity tags as GET sends them (`"7"`), also
+ * weak (`W/"7"`) or bare (`7`), or `*` (any existing version). No header: no condition.
+ */
+function ifMatch(header: string | undefined): number[] | '*' | undefined {
+  if (header === undefined) return undefined;
+  if (header.trim() === '*') return '*';
+  const versions = header.split(',').map((tag) => /^\s*(?:W\/)?("?)([1-9][0-9]{0,14})\1\s*$/.exec(tag)?.[2]);
+  if (versions.some((v) => v === undefined)) {
+    throw new ApiError(400, 'invalid_if_match', `If-Match takes the config version as GET's ETag gives it (such as "7"), or *; got ${JSON.stringify(header.slice(0, 100))}`);
+  }
+  return versions.map(Number);
+}
+
+/** A save, or the 409 that names the version it would have overwritten. */
+function savedOrConflict(result: SiteConfigRecord | { conflict: number | null }): SiteConfigRecord {
+  if (!('conflict' in result)) return result;
+  if (result.conflict === null) throw new ApiError(409, 'version_conflict', 'If-Match names a version, but this site has no config yet: send the first one without If-Match');
+  throw new ApiError(
+    409,
+    'version_conflict',
+    `the config is now at version ${result.conflict}, not the version If-Match names: it changed since you loaded it (another save, a restore, or a webhook turned off after a 410); load version ${result.conflict}, apply your change to it and save again`,
+    undefined,
+    { etag: `"${result.conflict}"` },
+  );
+}
 
 /** Full validation of a config document: the schema, then what only the server knows (webhook URLs). */
 function validateDocument(document: unknown, dev: boolean): SiteConfigInput {

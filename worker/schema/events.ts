@@ -76,7 +76,13 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const TraitsSchema = z.object({
+const CustomTraitsSchema = withoutReservedKeys(
+  z.record(safeKey(LIMITS.maxPropKeyLength), Scalar).refine((c) => Object.keys(c).length <= LIMITS.maxCustomTraits, {
+    message: `at most ${LIMITS.maxCustomTraits} custom traits`,
+  }),
+);
+
+const TRAIT_FIELDS = {
   email: z.email().max(254).optional(),
   name: z.string().max(200).optional(),
   firstName: z.string().max(100).optional(),
@@ -88,13 +94,61 @@ export const TraitsSchema = z.object({
   industry: z.string().max(100).optional(),
   country: z.string().max(64).optional(),
   phone: z.string().max(40).optional(),
-  custom: withoutReservedKeys(
-    z.record(safeKey(LIMITS.maxPropKeyLength), Scalar).refine((c) => Object.keys(c).length <= LIMITS.maxCustomTraits, {
-      message: `at most ${LIMITS.maxCustomTraits} custom traits`,
-    }),
-  ).optional(),
-});
-export type Traits = z.infer<typeof TraitsSchema>;
+  /** Anything else about the visitor: up to 25 scalars. Unknown top-level traits land here too. */
+  custom: CustomTraitsSchema.optional(),
+};
+const TraitsObject = z.object(TRAIT_FIELDS);
+export type Traits = z.infer<typeof TraitsObject>;
+
+/**
+ * Identify traits. A top-level trait of another name (`plan`, `seats`) is kept under `custom`, as
+ * if sent there (a value sent under `custom` with the same name wins): a scalar within the custom
+ * limits (name of 1-64 characters, not reserved; string of up to 500 characters, number, boolean
+ * or null), and at most 25 custom traits in all, or the batch is refused naming the trait.
+ * (`__proto__` is never a trait: it is ignored.)
+ */
+export const TraitsSchema = z
+  .looseObject(TRAIT_FIELDS)
+  .check(
+    z.superRefine(
+      (traits, ctx) => {
+        // Runs even when the traits are not an object (zod has reported that already).
+        if (!isPlainObject(traits)) return;
+        const extra = Object.keys(traits).filter((key) => !Object.hasOwn(TRAIT_FIELDS, key));
+        for (const key of extra) {
+          const problem = FORBIDDEN_KEYS.has(key)
+            ? 'reserved key name'
+            : key.length > LIMITS.maxPropKeyLength
+              ? `trait names have at most ${LIMITS.maxPropKeyLength} characters`
+              : !Scalar.safeParse(traits[key]).success
+                ? `unknown traits are kept under custom, and a custom trait is a string (up to ${LIMITS.maxPropStringLength} characters), number, boolean or null`
+                : null;
+          if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: traits[key] });
+        }
+        const custom = isPlainObject(traits.custom) ? Object.keys(traits.custom) : [];
+        const total = new Set([...custom, ...extra]).size;
+        if (extra.length > 0 && total > LIMITS.maxCustomTraits) {
+          ctx.addIssue({ code: 'custom', path: ['custom'], message: `at most ${LIMITS.maxCustomTraits} custom traits, counting unknown top-level traits (kept under custom): got ${total}` });
+        }
+      },
+      { when: () => true },
+    ),
+  )
+  .transform((traits): Traits => {
+    const out: Record<string, unknown> = {};
+    let moved: Record<string, unknown> | undefined;
+    for (const [key, value] of Object.entries(traits)) {
+      if (Object.hasOwn(TRAIT_FIELDS, key)) {
+        if (value !== undefined) out[key] = value;
+      } else {
+        (moved ??= {})[key] = value;
+      }
+    }
+    if (moved) out.custom = { ...moved, ...traits.custom };
+    return out as Traits;
+  });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const EventBase = z.object({
   /** Client-generated, unique per visitor: the dedupe key. */

@@ -8,8 +8,19 @@ import { LIMITS } from '../schema/limits';
 import { addDecayed, valueAt, type Decayed } from './decay';
 import { eventKey, matchingRules } from './match';
 
-/** One behaviour rule's history: decayed hit count plus plain facts for display. */
-export type RuleAggregate = Decayed & { count: number; last: number };
+/**
+ * One behaviour rule's history: decayed hit count plus plain facts for display (`last`: the time
+ * of the latest event it counted). A rule with a cooldown also keeps `hits`: for each cooldown-long cell of
+ * the clock it counted (see applyEvent), the time of the earliest event seen in it, oldest first;
+ * rows stored before have `last` only, which then stands for the one cell remembered.
+ */
+export type RuleAggregate = Decayed & { count: number; last: number; hits?: number[] };
+
+/**
+ * Cells a rule with a cooldown remembers: the newest it counted within the late-arrival window.
+ * Bounds the aggregates; beyond it, see applyEvent.
+ */
+export const COOLDOWN_CELLS_KEPT = 16;
 
 export type Aggregates = {
   firstSeen: number;
@@ -30,8 +41,17 @@ export function emptyAggregates(now: number): Aggregates {
 
 /**
  * Folds one event (at its corrected time `at`) into the aggregates. Returns the ids of the
- * behaviour rules it counted for (cooldowns respected).
- * @example applyEvent(agg, makeEvent({ type: 'download' }), config, Date.now()) // ['ebook-download']
+ * behaviour rules it counted for.
+ *
+ * Cooldowns do not depend on arrival order: a rule with a cooldown of C minutes counts at most one
+ * event per C-minute cell of a fixed clock grid (cells start at multiples of C since the Unix
+ * epoch, UTC), credited at the earliest event seen in the cell, so the same events give the same
+ * count and points whichever order they arrive in. The rule remembers the cells it counted until
+ * they are older than any event can still be (events are clamped to the 7 days before receipt),
+ * at most the newest COOLDOWN_CELLS_KEPT: an event older than all of them once that many are kept
+ * is not counted (only events arriving out of order, more than that many counted cells late, can
+ * meet this).
+ * @example applyEvent(agg, makeEvent({ type: 'download' }), '/ebook', config, Date.now()) // ['ebook-download']
  */
 export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, config: SiteConfig, at: number): string[] {
   const halfLife = config.scoring.halfLifeDays;
@@ -46,14 +66,49 @@ export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, conf
 
   const counted: string[] = [];
   for (const rule of matchingRules(config.scoring.behavior, event, path)) {
-    const prev = agg.rules[rule.id];
+    // Own properties only: a rule named like an Object.prototype property must not read it.
+    const prev = Object.hasOwn(agg.rules, rule.id) ? agg.rules[rule.id] : undefined;
     const cooldownMs = rule.cooldownMinutes * 60_000;
-    if (prev && cooldownMs > 0 && Math.abs(at - prev.last) < cooldownMs) continue;
-    const next = addDecayed(prev, 1, at, halfLife);
-    agg.rules[rule.id] = { value: next.value, ref: next.ref, count: (prev?.count ?? 0) + 1, last: Math.max(prev?.last ?? 0, at) };
-    counted.push(rule.id);
+    const next = cooldownMs > 0 ? withCooldown(prev, at, cooldownMs, agg.lastSeen - LIMITS.maxEventAgeMs, halfLife) : counting(prev, at, halfLife);
+    agg.rules[rule.id] = next;
+    if (next.count !== (prev?.count ?? 0)) counted.push(rule.id);
   }
   return counted;
+}
+
+/** A rule without a cooldown counts every event. */
+function counting(prev: RuleAggregate | undefined, at: number, halfLife: number): RuleAggregate {
+  const acc = addDecayed(prev, 1, at, halfLife);
+  return { value: acc.value, ref: acc.ref, count: (prev?.count ?? 0) + 1, last: Math.max(prev?.last ?? at, at) };
+}
+
+/**
+ * A rule with a cooldown: one count per cell (see applyEvent). `horizon`: no event earlier than
+ * this can arrive any more (the newest event's time less the 7-day clamp), so older cells are forgotten.
+ */
+function withCooldown(prev: RuleAggregate | undefined, at: number, cooldownMs: number, horizon: number, halfLife: number): RuleAggregate {
+  const cellOf = (t: number) => Math.floor(t / cooldownMs);
+  const hits = (prev ? prev.hits ?? [prev.last] : []).filter((t) => (cellOf(t) + 1) * cooldownMs > horizon);
+  const cell = cellOf(at);
+  const same = hits.findIndex((t) => cellOf(t) === cell);
+  if (prev && same !== -1) {
+    if (at >= hits[same]!) return { ...prev, hits };
+    // Counted already, by a later event: this earlier one takes the credit over (arrival order must not matter).
+    const acc = addDecayed(addDecayed(prev, -1, hits[same]!, halfLife), 1, at, halfLife);
+    hits[same] = at;
+    return { value: acc.value, ref: acc.ref, count: prev.count, last: hits[hits.length - 1]!, hits };
+  }
+  if (prev && hits.length >= COOLDOWN_CELLS_KEPT && cell < cellOf(hits[0]!)) return { ...prev, hits };
+  const acc = addDecayed(prev, 1, at, halfLife);
+  hits.splice(sortedIndex(hits, at), 0, at);
+  if (hits.length > COOLDOWN_CELLS_KEPT) hits.shift();
+  return { value: acc.value, ref: acc.ref, count: (prev?.count ?? 0) + 1, last: hits[hits.length - 1]!, hits };
+}
+
+function sortedIndex(sorted: number[], value: number): number {
+  let i = sorted.length;
+  while (i > 0 && sorted[i - 1]! > value) i--;
+  return i;
 }
 
 function countEventKey(agg: Aggregates, key: string) {
@@ -77,14 +132,27 @@ function addTopic(agg: Aggregates, topic: string, at: number, halfLife: number) 
   delete agg.topics[weakest];
 }
 
-/** Later traits win field by field; custom traits merge key by key. */
+/**
+ * Later traits win field by field; custom traits merge key by key, and a visitor keeps at most
+ * LIMITS.maxCustomTraits of them: past that, the oldest names not in this update are dropped.
+ */
 export function mergeTraits(current: Traits, update: Traits): Traits {
   const merged: Traits = { ...current };
   for (const [key, value] of Object.entries(update) as [keyof Traits, Traits[keyof Traits]][]) {
     if (value === undefined || key === 'custom') continue;
     (merged as Record<string, unknown>)[key] = value;
   }
-  if (update.custom) merged.custom = { ...current.custom, ...update.custom };
+  if (update.custom) {
+    const custom = { ...current.custom, ...update.custom };
+    const names = Object.keys(custom);
+    // Insertion order: the stored names first, oldest first, then this update's new ones.
+    for (let i = 0, excess = names.length - LIMITS.maxCustomTraits; excess > 0 && i < names.length; i++) {
+      if (Object.hasOwn(update.custom, names[i]!)) continue;
+      delete custom[names[i]!];
+      excess--;
+    }
+    merged.custom = custom;
+  }
   return merged;
 }
 

@@ -9,7 +9,7 @@ export function traitValue(traits: Traits, trait: string): string | number | boo
     const key = trait.slice(7);
     return traits.custom && Object.hasOwn(traits.custom, key) ? traits.custom[key] : undefined;
   }
-  return (traits as Record<string, string | number | undefined>)[trait];
+  return Object.hasOwn(traits, trait) ? (traits as Record<string, string | number | undefined>)[trait] : undefined;
 }
 
 /** "51-200" -> 51, "1,000+" -> 1000, 250 -> 250. */

@@ -1,30 +1,7 @@
 /** Does a behaviour rule match an event? Pure; each rule is compiled once (per config object) and cached. */
 import type { BehaviorRule } from '../schema/config';
 import type { LeadEvent } from '../schema/events';
-
-const globCache = new Map<string, RegExp>();
-
-/**
- * Glob to RegExp: `*` matches within one path segment, `**` across segments.
- * @example globToRegExp('/blog/**').test('/blog/2024/intro') // true
- */
-export function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (!re) {
-    const body = glob
-      .split('**')
-      .map((part) => part.split('*').map(escapeRegExp).join('[^/]*'))
-      .join('.*');
-    re = new RegExp(`^${body}$`, 'i');
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(glob, re);
-  }
-  return re;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-}
+import { compileGlob } from './glob';
 
 /** The event's path, from `path` or its URL, without a trailing slash or `.html`. */
 export function eventPath(event: Pick<LeadEvent, 'path' | 'url'>): string {
@@ -112,8 +89,8 @@ function matcherOf(rule: BehaviorRule): Matcher {
 function compileRule(rule: BehaviorRule): Matcher {
   const when = rule.when;
   const types = when.type === undefined ? null : new Set<string>(Array.isArray(when.type) ? when.type : [when.type]);
-  const name = when.name === undefined ? null : globToRegExp(when.name);
-  const path = when.path === undefined ? null : globToRegExp(when.path);
+  const name = when.name === undefined ? null : compileGlob(when.name);
+  const path = when.path === undefined ? null : compileGlob(when.path);
   const topics = when.topic === undefined ? null : (Array.isArray(when.topic) ? when.topic : [when.topic]).map((t) => t.toLowerCase());
   const props = when.props === undefined ? null : Object.entries(when.props);
   return (event, eventPath) => {

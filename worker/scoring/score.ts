@@ -16,7 +16,7 @@ export type ScoreLine = {
   points: number;
   /** Events this rule counted (behaviour rules). */
   count?: number;
-  /** When it last counted one (behaviour rules). */
+  /** When it last counted one (behaviour rules; with a cooldown, the earliest event of the newest cell it counted). */
   lastAt?: number;
 };
 

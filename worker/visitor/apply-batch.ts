@@ -9,6 +9,7 @@ import { applyEvent, emptyAggregates, type Aggregates } from '../scoring/aggrega
 import { eventPath } from '../scoring/match';
 import { scoreTotals } from '../scoring/score';
 import { mayAdvance, nextStage, type StageFacts } from '../scoring/stages';
+import { keptQuery } from './query-filter';
 import type { Verdict } from '../webhooks/payload';
 
 export type VisitorState = {
@@ -93,7 +94,7 @@ export function applyBatch(
   for (const { event, at } of inTimeOrder(events, sentAt, receivedAt)) {
     const path = eventPath(event);
     const rules = applyEvent(state.aggregates, event, path, config, at);
-    const entry = toTimelineEntry(event, path, at, receivedAt, rules);
+    const entry = toTimelineEntry(event, path, at, receivedAt, rules, config.privacy.keepQueryParams);
     timeline.push(entry);
     if (event.type === 'demo_request') demoRequests.push(entry);
 
@@ -144,13 +145,14 @@ export function stageFacts(state: VisitorState, score: number, fit: number): Sta
   };
 }
 
-function toTimelineEntry(event: LeadEvent, path: string, at: number, receivedAt: number, rules: string[]): TimelineEntry {
+/** What is stored of an event: its URL without the query parameters the site does not keep (referrers are not stored). */
+function toTimelineEntry(event: LeadEvent, path: string, at: number, receivedAt: number, rules: string[], keepQueryParams: readonly string[]): TimelineEntry {
   // Assigned field by field (not conditional spreads): this runs for every event.
   const entry: TimelineEntry = { id: event.id, type: event.type, path, at, receivedAt, rules };
   if (event.type === 'track') entry.name = event.name;
   if (event.type === 'cta_click') entry.ctaId = event.ctaId;
   if (event.type === 'identify') entry.traitKeys = Object.keys(event.traits);
-  if (event.url) entry.url = event.url;
+  if (event.url) entry.url = keptQuery(event.url, keepQueryParams);
   if (event.title) entry.title = event.title;
   if (event.topics?.length) entry.topics = event.topics;
   if (event.props) entry.props = event.props;
