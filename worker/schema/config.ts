@@ -293,7 +293,7 @@ const StoredConfigSchema = strict
      * Cloudflare Turnstile on demo requests: each must carry a token (the SDK reads it from the form's
      * widget) that siteverify accepts, or the beacon is refused (403 turnstile_failed). Default: off.
      */
-    turnstile: z.object({ secret: z.string().min(1).max(200) }).optional(),
+    turnstile: strict.object({ secret: z.string().min(1).max(200) }).optional(),
   })
   .superRefine((c, ctx) => {
     uniqueIds(ctx, c.scoring.behavior, ['scoring', 'behavior']);
