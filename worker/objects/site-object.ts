@@ -10,6 +10,7 @@ import { CalibrationError, type CalibrateOptions } from '../calibration/options'
 import type { RowOrigin, TrainingRow, TrainingUpdate } from '../calibration/training-row';
 import { maskDocument } from '../config/secrets';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
+import { AlertCeilingStore, type DemoAlertStats } from './alert-ceiling-store';
 import { SiteStore, type ConfigVersion, type FunnelStage, type LeadQuery, type LeadSnapshot } from './site-store';
 import { TrainingStore } from './training-store';
 
@@ -21,11 +22,13 @@ const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 export class SiteObject extends DurableObject<Env> {
   private readonly store: SiteStore;
   private readonly training: TrainingStore;
+  private readonly alerts: AlertCeilingStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SiteStore(ctx.storage.sql);
     this.training = new TrainingStore(ctx.storage.sql);
+    this.alerts = new AlertCeilingStore(ctx.storage.sql);
   }
 
   /**
@@ -79,6 +82,19 @@ export class SiteObject extends DurableObject<Env> {
       }
       return applied;
     });
+  }
+
+  /**
+   * A visitor object asks before the first attempt of a demo-request alert: true while the site is
+   * under `perHour` such alerts this clock hour (idempotent per outbox row id).
+   */
+  claimDemoAlert(id: string, perHour: number): boolean {
+    return this.ctx.storage.transactionSync(() => this.alerts.claim(id, Date.now(), perHour));
+  }
+
+  /** Demo-request alerts let through and suppressed by the hourly ceiling (GET /v1/admin/sites/:site). */
+  demoAlertStats(): DemoAlertStats {
+    return this.alerts.stats(Date.now());
   }
 
   countBots(n: number, at: number) {
