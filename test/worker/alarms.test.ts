@@ -13,7 +13,7 @@ import { receiverLog, script, siteWithHooks } from './webhook-helpers';
 type Snapshot = { pending: number; minNextAt: number | null; alarm: number | null; now: number; inAlarm: boolean };
 
 /** What the invariant is about, read inside the object. */
-function snapshot(stub: DurableObjectStub): Promise<Snapshot> {
+function snapshot(stub: DurableObjectStub<VisitorObject>): Promise<Snapshot> {
   return runInDurableObject(stub, async (instance: VisitorObject, ctx) => {
     const { sql } = ctx.storage;
     const hasOutbox = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
@@ -31,11 +31,11 @@ function alarmRuns(instance: VisitorObject): { fired: number; running: number } 
   if (o.alarmRuns) return o.alarmRuns;
   const runs = (o.alarmRuns = { fired: 0, running: 0 });
   const alarm = instance.alarm.bind(instance);
-  instance.alarm = async (info) => {
+  instance.alarm = async () => {
     runs.fired += 1;
     runs.running += 1;
     try {
-      return await alarm(info);
+      return await alarm();
     } finally {
       runs.running -= 1;
     }
@@ -59,7 +59,7 @@ function armed(s: Snapshot): 'armed' | 'firing' {
 }
 
 /** Samples the invariant every few milliseconds until `done`. */
-async function watch(stub: DurableObjectStub, context: string, done: (s: Snapshot) => Promise<boolean>, timeoutMs = 9000): Promise<Snapshot[]> {
+async function watch(stub: DurableObjectStub<VisitorObject>, context: string, done: (s: Snapshot) => Promise<boolean>, timeoutMs = 9000): Promise<Snapshot[]> {
   const end = Date.now() + timeoutMs;
   const seen: Snapshot[] = [];
   let firingSince: number | null = null;
@@ -81,7 +81,7 @@ async function watch(stub: DurableObjectStub, context: string, done: (s: Snapsho
 }
 
 /** Makes the next `step` of a run started by `origin` throw, once. */
-async function injectOnce(stub: DurableObjectStub, step: FaultStep, origin: RunOrigin) {
+async function injectOnce(stub: DurableObjectStub<VisitorObject>, step: FaultStep, origin: RunOrigin) {
   const state = { fired: false };
   await runInDurableObject(stub, (instance: VisitorObject) => {
     alarmRuns(instance);

@@ -9,7 +9,7 @@ import { api, collect, eventually } from './helpers';
 import { deliveries, receiverLog as log, script, settle, siteWithHooks } from './webhook-helpers';
 
 /** The object's tables (sqlite_master), to see what a code path created. */
-const tables = (stub: DurableObjectStub) =>
+const tables = (stub: DurableObjectStub<VisitorObject>) =>
   runInDurableObject(stub, (_i: VisitorObject, ctx) => ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name));
 
 describe('handoff webhooks', () => {
@@ -223,6 +223,17 @@ describe('handoff webhooks', () => {
       return { afterNotices, afterOneMore: outbox.list(1000).length, oldest: outbox.list(1000).at(-1)!.id };
     });
     expect(kept).toEqual({ afterNotices: FINISHED_KEPT, afterOneMore: FINISHED_KEPT, oldest: 'msg_1' });
+  });
+
+  it("reading a visitor's deliveries, or a refused redelivery, creates no outbox", async () => {
+    const { site } = await siteWithHooks([{ id: 'crm', events: ['lead.sql'] }]);
+    const aid = uid('a');
+    expect(await deliveries(site, aid)).toEqual([]);
+    const id = `msg_${crypto.randomUUID()}`;
+    expect((await api(`/v1/admin/sites/${site}/visitors/${aid}/deliveries/${id}/redeliver`, { method: 'POST' })).status).toBe(409);
+    const made = await tables(visitorStub(env as never, site, aid));
+    expect(made).not.toContain('outbox');
+    expect(made).not.toContain('attempts');
   });
 
   it('an erase while a webhook attempt is in flight leaves nothing behind when the attempt ends', async () => {
