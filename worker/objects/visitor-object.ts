@@ -300,8 +300,11 @@ export class VisitorObject extends DurableObject<Env> {
     try {
       return await this.runPump(origin);
     } catch (e) {
-      // Before any lane started (the config, the first read): the alarm set with the rows is the backup.
+      // Before any lane started (the config, the first read): retry after the fault backoff (the
+      // alarm re-arms itself; a request does it here, and if even that cannot be written, the
+      // alarm set with its rows is still there).
       console.warn('delivery interrupted; the alarm will retry:', (e as Error).message);
+      if (origin === 'request') await this.rearm(false, origin).catch(() => undefined);
       return false;
     }
   }

@@ -45,7 +45,8 @@ export class DeliveryLanes {
    */
   run(deps: DispatchDeps, onLaneEnd: (clean: boolean) => Promise<void>): Promise<boolean> {
     deps.fault?.('read');
-    for (const target of deps.outbox.dueTargets(deps.now())) {
+    const targets = deps.live() ? deps.outbox.dueTargets(deps.now()) : [];
+    for (const target of targets) {
       if (this.lanes.has(target)) continue;
       const lane: Lane = { until: deps.now(), done: Promise.resolve(true), disabled: false };
       this.lanes.set(target, lane);
