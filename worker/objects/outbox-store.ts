@@ -104,12 +104,6 @@ export class OutboxStore {
     return this.hasOutbox;
   }
 
-  /** Pending rows in creation order. */
-  pending(): OutboxRow[] {
-    if (!this.exists()) return [];
-    return this.sql.exec<Raw>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY seq").toArray().map(fromRaw);
-  }
-
   /** Targets with a row due at `now`. */
   dueTargets(now: number): string[] {
     if (!this.exists()) return [];
