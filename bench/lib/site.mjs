@@ -6,7 +6,7 @@ export const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /**
  * Creates (or replaces) site `key` from the demo's config, read back through the admin API.
- * The per-visitor beacon limit is lifted (the benches send far faster than a person) and
+ * The per-visitor beacon limit and the demo alert ceiling are lifted (the benches send far faster than a person) and
  * webhooks point at the bench receiver when `receiverUrl` is given.
  */
 export async function createBenchSite(client, key, { receiverUrl, webhookEvents = ['lead.demo_requested', 'lead.mql', 'lead.sql'] } = {}) {
@@ -22,6 +22,8 @@ export async function createBenchSite(client, key, { receiverUrl, webhookEvents 
       : [],
     // Retries far sooner than the default schedule, so a slow first attempt would show.
     delivery: { retryScheduleSeconds: [1, 5, 30], timeoutMs: 5_000 },
+    // The handoff and cost sections send far more demo requests an hour than the default ceiling lets through.
+    alerts: { demoRequestsPerHour: 100_000 },
   };
   await client.json('PUT', `/v1/admin/sites/${key}`, config, ADMIN);
   return config;

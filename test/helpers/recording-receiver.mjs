@@ -1,7 +1,8 @@
 // A webhook receiver for tests: verifies every delivery with the `standardwebhooks` package (a
 // verifier we did not write), records attempts and deliveries per hook, and can be told to fail.
 //   POST /hooks/<name>            a delivery
-//   POST /control/<name>          { fail: N, status: 500, retryAfter?: "1" }: answer the next N with that status
+//   POST /control/<name>          { fail: N, status: 500, retryAfter?: "1", type?: "lead.mql", delayMs?: 0 }: answer the
+//                                 next N (of that payload type, if given) with that status; every answer after delayMs (a slow endpoint)
 //   GET  /log/<name>              { attempts: [...], deliveries: [...] } (deliveries: verified, 2xx answered)
 //   POST /reset                   forget everything
 import { createServer } from 'node:http';
@@ -38,18 +39,22 @@ export function startRecordingReceiver({ secret = TEST_WEBHOOK_SECRET } = {}) {
         } catch {
           verified = false;
         }
-        const attempt = { id: headers['webhook-id'], at: Date.now(), verified, contentType: req.headers['content-type'] };
+        const attempt = { id: headers['webhook-id'], type: payload?.type, at: Date.now(), verified, contentType: req.headers['content-type'] };
         h.attempts.push(attempt);
         if (!verified) return json(res, 401, { error: 'bad signature' });
-        if (h.script.fail > 0) {
-          h.script.fail -= 1;
-          attempt.answered = h.script.status;
-          const extra = h.script.retryAfter ? { 'retry-after': h.script.retryAfter } : {};
-          return res.writeHead(h.script.status, extra).end();
-        }
-        attempt.answered = 200;
-        h.deliveries.push({ id: headers['webhook-id'], at: Date.now(), payload });
-        return json(res, 200, { ok: true });
+        const answer = () => {
+          if (h.script.fail > 0 && (!h.script.type || payload?.type === h.script.type)) {
+            h.script.fail -= 1;
+            attempt.answered = h.script.status;
+            const extra = h.script.retryAfter ? { 'retry-after': h.script.retryAfter } : {};
+            return res.writeHead(h.script.status, extra).end();
+          }
+          attempt.answered = 200;
+          h.deliveries.push({ id: headers['webhook-id'], at: Date.now(), payload });
+          return json(res, 200, { ok: true });
+        };
+        if (h.script.delayMs) return void setTimeout(answer, h.script.delayMs);
+        return answer();
       }
       if (req.method === 'POST' && kind === 'control') {
         hook(name).script = { status: 500, ...JSON.parse(body || '{}') };

@@ -2,7 +2,6 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter, retryDelayMs } from '../../worker/webhooks/backoff';
 import { classifyResponse } from '../../worker/webhooks/classify';
-import { dueHeads } from '../../worker/webhooks/dispatch';
 import { buildPayload, MAX_PAYLOAD_BYTES, type PayloadInput } from '../../worker/webhooks/payload';
 import { planOutbox } from '../../worker/webhooks/plan';
 import { signWebhook, webhookHeaders } from '../../worker/webhooks/sign';
@@ -53,12 +52,6 @@ describe('retries', () => {
     expect(classifyResponse(503, 9000)).toMatchObject({ kind: 'retry', retryAfterMs: 9000 });
     expect(classifyResponse(500, 9000)).toMatchObject({ kind: 'retry', retryAfterMs: null });
     expect(classifyResponse(302, null)).toMatchObject({ kind: 'retry', error: 'redirect 302 (not followed)' });
-  });
-
-  it('sends one row per target at a time, oldest first, so alerts stay in order', () => {
-    const row = (seq: number, target: string, nextAt: number) => ({ seq, id: `m${seq}`, target, nextAt }) as OutboxRow;
-    const heads = dueHeads([row(1, 'a', NOW + 5000), row(2, 'a', NOW), row(3, 'b', NOW)], NOW);
-    expect(heads.map((r) => r.id)).toEqual(['m3']);
   });
 });
 

@@ -1,39 +1,16 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FINISHED_KEPT } from '../../worker/objects/outbox-store';
 import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { visitorStub } from '../../worker/routes/stubs';
 import { MAX_PAYLOAD_BYTES } from '../../worker/webhooks/payload';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually } from './helpers';
+import { deliveries, receiverLog as log, script, settle, siteWithHooks } from './webhook-helpers';
 
-// @ts-expect-error plain ESM helper without types
-import { TEST_WEBHOOK_SECRET } from '../helpers/recording-receiver.mjs';
-
-const rx = inject('receiverUrl');
-type Log = { attempts: { id: string; verified: boolean; answered?: number; at: number }[]; deliveries: { id: string; payload: any }[] };
-const log = async (hook: string): Promise<Log> => (await fetch(`${rx}/log/${hook}`)).json() as Promise<Log>;
-const script = (hook: string, s: { fail: number; status?: number; retryAfter?: string }) =>
-  fetch(`${rx}/control/${hook}`, { method: 'POST', body: JSON.stringify(s) });
-
-/** A fresh site whose endpoints point at the recording receiver, each under its own hook name. */
-async function siteWithHooks(hooks: { id: string; events: string[]; format?: string }[], retryScheduleSeconds = [0.05, 0.05, 0.05, 0.05, 0.05]) {
-  const site = uid('wh').toLowerCase();
-  const names = Object.fromEntries(hooks.map((h) => [h.id, `${site}-${h.id}`]));
-  const res = await api(`/v1/admin/sites/${site}`, {
-    method: 'PUT',
-    json: {
-      allowedOrigins: ['*'],
-      stages: { mql: { score: 40 }, sql: { score: 500 } },
-      scoring: { halfLifeDays: 0, behavior: [{ id: 'content', when: { type: ['download', 'webinar_signup'] }, points: 20 }, { id: 'demo', when: { type: 'demo_request' }, points: 50 }] },
-      webhooks: hooks.map((h) => ({ id: h.id, url: `${rx}/hooks/${names[h.id]}`, secret: TEST_WEBHOOK_SECRET, events: h.events, format: h.format ?? 'standard' })),
-      delivery: { retryScheduleSeconds, timeoutMs: 2000 },
-    },
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { site, hook: (id: string) => names[id]! };
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 150));
+/** The object's tables (sqlite_master), to see what a code path created. */
+const tables = (stub: DurableObjectStub<VisitorObject>) =>
+  runInDurableObject(stub, (_i: VisitorObject, ctx) => ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name));
 
 describe('handoff webhooks', () => {
   it('a demo request produces exactly one verified delivery per endpoint', async () => {
@@ -101,20 +78,69 @@ describe('handoff webhooks', () => {
     expect(l.attempts[1]!.at - l.attempts[0]!.at).toBeGreaterThanOrEqual(950);
   });
 
-  it('transitions for one visitor arrive in order, even when the first one needs a retry', async () => {
-    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.stage_changed'] }], [0.2, 0.2, 0.2]);
-    await script(hook('crm'), { fail: 1, status: 500 });
+  it("one visitor's alerts are first attempted in order: the stage change, then SQL, then the demo request", async () => {
+    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.stage_changed', 'lead.sql', 'lead.demo_requested'] }], { retryScheduleSeconds: [0.2] });
     const aid = uid('a');
-    await collect(makeBatch([journey.identify()], { site, anonymousId: aid }));
-    await collect(makeBatch([journey.download(), journey.webinar()], { site, anonymousId: aid }));
+    await collect(makeBatch([journey.identify(), journey.download(), journey.webinar()], { site, anonymousId: aid }));
+    await eventually(async () => expect((await log(hook('crm'))).deliveries).toHaveLength(2));
     await collect(makeBatch([journey.demo()], { site, anonymousId: aid }));
     const l = await eventually(async () => {
       const l = await log(hook('crm'));
-      expect(l.deliveries).toHaveLength(3);
+      expect(l.deliveries).toHaveLength(5);
       return l;
-    }, 5000);
-    expect(l.deliveries.map((d) => d.payload.data.stage)).toEqual(['known', 'mql', 'sql']);
+    });
+    expect(l.attempts.map((a) => a.type)).toEqual(['lead.stage_changed', 'lead.stage_changed', 'lead.stage_changed', 'lead.sql', 'lead.demo_requested']);
+    expect(l.deliveries.map((d) => d.payload.data.stage)).toEqual(['known', 'mql', 'sql', 'sql', 'sql']);
   });
+
+  it("a 400 on lead.mql does not hold up the same visitor's demo alert", async () => {
+    // Retries 5 s apart: the demo alert must not wait for any of them.
+    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.mql', 'lead.demo_requested'] }], { retryScheduleSeconds: [5, 5, 5] });
+    await script(hook('crm'), { fail: 100, status: 400, type: 'lead.mql' });
+    const aid = uid('a');
+    await collect(makeBatch([journey.identify(), journey.download(), journey.webinar()], { site, anonymousId: aid }));
+    await eventually(async () => expect((await log(hook('crm'))).attempts).toHaveLength(1));
+    await collect(makeBatch([journey.demo()], { site, anonymousId: aid }));
+    const l = await eventually(async () => {
+      const l = await log(hook('crm'));
+      expect(l.deliveries).toHaveLength(1);
+      return l;
+    });
+    expect(l.deliveries[0]!.payload.type).toBe('lead.demo_requested');
+    const mql = (await deliveries(site, aid)).find((d) => d.type === 'lead.mql');
+    expect(mql).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 400 });
+  });
+
+  it('a non-retryable answer (400) fails the message after 3 attempts, however long the schedule', async () => {
+    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.mql'] }], { retryScheduleSeconds: Array(10).fill(0.05) });
+    await script(hook('crm'), { fail: 100, status: 400 });
+    const aid = uid('a');
+    await collect(makeBatch([journey.identify(), journey.download(), journey.webinar()], { site, anonymousId: aid }));
+    const failed = await eventually(async () => {
+      const [d] = await deliveries(site, aid);
+      expect(d).toMatchObject({ status: 'failed' });
+      return d;
+    });
+    expect(failed).toMatchObject({ attempts: 3, lastStatus: 400, lastError: 'HTTP 400' });
+    await settle(300);
+    expect((await log(hook('crm'))).attempts.map((a) => a.answered)).toEqual([400, 400, 400]);
+  });
+
+  it("a slow endpoint does not delay another endpoint's alerts", async () => {
+    const { site, hook } = await siteWithHooks([
+      { id: 'slow', events: ['lead.demo_requested'] },
+      { id: 'fast', events: ['lead.demo_requested'] },
+    ], { timeoutMs: 5000 });
+    await script(hook('slow'), { delayMs: 1200 });
+    const aid = uid('a');
+    await collect(makeBatch([journey.identify(), journey.demo()], { site, anonymousId: aid }));
+    await eventually(async () => expect((await log(hook('slow'))).attempts).toHaveLength(1));
+    await collect(makeBatch([journey.demo()], { site, anonymousId: aid }));
+    // Both demo alerts reach the fast endpoint while the slow one has not answered the first yet.
+    await eventually(async () => expect((await log(hook('fast'))).deliveries).toHaveLength(2));
+    expect((await log(hook('slow'))).deliveries).toHaveLength(0);
+    await eventually(async () => expect((await log(hook('slow'))).deliveries).toHaveLength(2), 5000);
+  }, 10_000);
 
   it('410 Gone turns the endpoint off; the failed delivery stays visible', async () => {
     const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.stage_changed'] }]);
@@ -152,6 +178,78 @@ describe('handoff webhooks', () => {
       return l;
     });
     expect(l.deliveries[0]!.id).toBe(failed.id);
+  });
+
+  it('a redelivery gets a full retry schedule; the log keeps every attempt', async () => {
+    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.sql'] }], [0.05]);
+    await script(hook('crm'), { fail: 2, status: 500 });
+    const batch = makeBatch([journey.identify(), journey.demo()], { site });
+    await collect(batch);
+    const failed = await eventually(async () => {
+      const [d] = await deliveries(site, batch.anonymousId);
+      expect(d).toMatchObject({ status: 'failed', attempts: 2 });
+      return d;
+    });
+    // The redelivery fails once more, then succeeds on the retry its new schedule allows.
+    await script(hook('crm'), { fail: 1, status: 500 });
+    expect((await api(`/v1/admin/sites/${site}/visitors/${batch.anonymousId}/deliveries/${failed.id}/redeliver`, { method: 'POST' })).status).toBe(202);
+    const done = await eventually(async () => {
+      const [d] = await deliveries(site, batch.anonymousId);
+      expect(d).toMatchObject({ status: 'delivered' });
+      return d;
+    });
+    expect(done.attempts).toBe(4);
+    expect(done.log.map((a: any) => [a.attempt, a.status])).toEqual([[1, 500], [2, 500], [3, 500], [4, 200]]);
+    expect((await log(hook('crm'))).deliveries.map((d) => d.id)).toEqual([failed.id]);
+  });
+
+  it('site notices do not push webhook deliveries out of the log', async () => {
+    const stub = visitorStub(env as never, 'demo', uid('a'));
+    const kept = await runInDurableObject(stub, (instance: VisitorObject) => {
+      const outbox = (instance as unknown as { outbox: import('../../worker/objects/outbox-store').OutboxStore }).outbox;
+      let seq = 0;
+      const finish = (kind: 'webhook' | 'site', n: number) => {
+        for (let k = 0; k < n; k++) {
+          const i = seq++;
+          const id = `${kind === 'site' ? 'ntc' : 'msg'}_${i}`;
+          outbox.add({ id, kind, target: kind === 'site' ? 'site' : 'crm', eventType: kind === 'site' ? 'notice' : 'lead.sql', payload: '{}', createdAt: i, nextAt: i });
+          outbox.recordAttempt({ id, kind }, { attempt: 1, at: i, status: 200, latencyMs: 1, error: null }, { status: 'delivered', nextAt: i });
+        }
+      };
+      finish('webhook', FINISHED_KEPT);
+      finish('site', 50);
+      const afterNotices = outbox.list(1000).length;
+      finish('webhook', 1);
+      return { afterNotices, afterOneMore: outbox.list(1000).length, oldest: outbox.list(1000).at(-1)!.id };
+    });
+    expect(kept).toEqual({ afterNotices: FINISHED_KEPT, afterOneMore: FINISHED_KEPT, oldest: 'msg_1' });
+  });
+
+  it("reading a visitor's deliveries, or a refused redelivery, creates no outbox", async () => {
+    const { site } = await siteWithHooks([{ id: 'crm', events: ['lead.sql'] }]);
+    const aid = uid('a');
+    expect(await deliveries(site, aid)).toEqual([]);
+    const id = `msg_${crypto.randomUUID()}`;
+    expect((await api(`/v1/admin/sites/${site}/visitors/${aid}/deliveries/${id}/redeliver`, { method: 'POST' })).status).toBe(409);
+    const made = await tables(visitorStub(env as never, site, aid));
+    expect(made).not.toContain('outbox');
+    expect(made).not.toContain('attempts');
+  });
+
+  it('an erase while a webhook attempt is in flight leaves nothing behind when the attempt ends', async () => {
+    const { site, hook } = await siteWithHooks([{ id: 'crm', events: ['lead.sql'] }], { timeoutMs: 5000 });
+    await script(hook('crm'), { delayMs: 600 });
+    const batch = makeBatch([journey.identify(), journey.demo()], { site });
+    await collect(batch);
+    await eventually(async () => expect((await log(hook('crm'))).attempts).toHaveLength(1));
+    expect((await api(`/v1/admin/sites/${site}/visitors/${batch.anonymousId}`, { method: 'DELETE' })).status).toBe(200);
+    // The receiver answers 200 after the erase; the attempt's end must write nothing.
+    await eventually(async () => expect((await log(hook('crm'))).deliveries).toHaveLength(1));
+    await settle(300);
+    const stub = visitorStub(env as never, site, batch.anonymousId);
+    expect(await tables(stub)).not.toEqual(expect.arrayContaining(['attempts']));
+    expect(await tables(stub)).not.toEqual(expect.arrayContaining(['outbox']));
+    expect(await deliveries(site, batch.anonymousId)).toEqual([]);
   });
 
   it('payloads carry at most 20 timeline events and stay under 20 KB', async () => {
@@ -217,13 +315,8 @@ describe('transactional outbox', () => {
       };
     });
     expect((await collect(batch)).status).toBe(500);
-    // The visitor's first write creates its tables: rolled back with it, nothing is left at all.
-    const stored = await runInDurableObject(stub, (_i: VisitorObject, ctx) => {
-      const rows = (table: string) =>
-        ctx.storage.sql.exec('SELECT 1 FROM sqlite_master WHERE name = ?', table).toArray().length ? ctx.storage.sql.exec(`SELECT count(*) AS n FROM ${table}`).one().n : 0;
-      return { timeline: rows('timeline'), state: rows('state'), outbox: rows('outbox') };
-    });
-    expect(stored).toEqual({ timeline: 0, state: 0, outbox: 0 });
+    // The visitor's first write creates its tables (the outbox's with its first row): rolled back with it, nothing is left at all.
+    expect(await tables(stub)).toEqual([]);
 
     await runInDurableObject(stub, (instance: VisitorObject) => {
       instance.faults = {};

@@ -18,6 +18,7 @@ import { KEY_TABLES, KeyStore, type KeyRecord } from './key-store';
 import { existingTables, LazySchema } from './lazy-schema';
 import { LEADS_TABLES, LeadsStore, type LeadQuery, type LeadSnapshot } from './leads-store';
 import { TRAINING_TABLES, TrainingStore } from './training-store';
+import { ALERT_TABLES, AlertCeilingStore, type DemoAlertStats } from './alert-ceiling-store';
 import { RESTAGE_BATCH, RESTAGE_PAUSE_MS, RESTAGE_TABLES, RestageStore, type RestageJob } from './restage-store';
 import { previewRestage, type RestagePreview } from '../restage/preview';
 import { visitorStub } from '../routes/stubs';
@@ -42,6 +43,7 @@ export class SiteObject extends DurableObject<Env> {
   private funnelStore: FunnelStore;
   private training: TrainingStore;
   private restageJobs: RestageStore;
+  private alerts: AlertCeilingStore;
   /** Local dev: the documented demo keys were checked for this instance. */
   private devKeysSeeded = false;
   faults: SiteFaults = {};
@@ -51,7 +53,7 @@ export class SiteObject extends DurableObject<Env> {
     const { sql } = ctx.storage;
     this.schema = new LazySchema(
       sql,
-      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES, ...RESTAGE_TABLES },
+      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES, ...RESTAGE_TABLES, ...ALERT_TABLES },
       existingTables(sql),
     );
     const counters = new Counters(sql, this.schema);
@@ -62,6 +64,7 @@ export class SiteObject extends DurableObject<Env> {
     this.funnelStore = new FunnelStore(sql, this.schema);
     this.training = new TrainingStore(sql, this.schema, counters);
     this.restageJobs = new RestageStore(sql, this.schema);
+    this.alerts = new AlertCeilingStore(sql, this.schema);
     // Notice ids were kept for 30 days by earlier releases (every part of a notice is idempotent now): dropped once.
     if (this.schema.has('notices')) {
       sql.exec('DROP TABLE notices');
@@ -196,6 +199,19 @@ export class SiteObject extends DurableObject<Env> {
         if (!this.leadsIndex.erasedSince(id, labelAt)) this.training.apply(training);
       }
     });
+  }
+
+  /**
+   * A visitor object asks before the first attempt of a demo-request alert: true while the site is
+   * under `perHour` such alerts this clock hour (idempotent per outbox row id).
+   */
+  claimDemoAlert(id: string, perHour: number): boolean {
+    return this.transact(() => this.alerts.claim(id, Date.now(), perHour));
+  }
+
+  /** Demo-request alerts let through and suppressed by the hourly ceiling (GET /v1/admin/sites/:site). */
+  demoAlertStats(): DemoAlertStats {
+    return this.alerts.stats(Date.now());
   }
 
   countBots(n: number, at: number) {

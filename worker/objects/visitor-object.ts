@@ -19,10 +19,12 @@ import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply
 import { NO_EVENTS, planChange, type VisitorChange } from '../visitor/change';
 import { restageTransition } from '../visitor/restage';
 import { nextRetentionCheck, retentionNow } from '../visitor/retention';
+import { nextIndexRefresh } from '../visitor/lead-snapshot';
 import { applyVerdict, type VerdictInput } from '../visitor/verdict';
 import type { Verdict } from '../webhooks/payload';
 import { buildProfile, type VisitorProfile } from '../visitor/profile';
-import { dispatchDue } from '../webhooks/dispatch';
+import { faultBackoffMs } from '../webhooks/backoff';
+import { DeliveryLanes, nextDeliveryWake, type DeliveryStep } from '../webhooks/dispatch';
 import { DIRECTORY_TARGET, type SiteNotice } from '../webhooks/plan';
 import type { LeadEvent } from '../schema/events';
 import { OutboxStore } from './outbox-store';
@@ -60,8 +62,18 @@ export type IngestResult =
   /** The object could not read the site config: call again with the Worker's copy. */
   | { configUnavailable: true };
 
-/** Test seams: throw at the two moments a crash matters. Never set outside tests. */
-export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void };
+/** Where delivery and the alarm can fail: each await (config, RPCs, fetch, alarm writes) and storage step. */
+export type FaultStep = DeliveryStep | 'arm' | 'config' | 'retention' | 'forget' | 'notice' | 'claim' | 'fetch' | 'disable' | 'rearm';
+/** Who started the work a fault hits: the alarm, or a request (a beacon, a verdict, a redelivery). */
+export type RunOrigin = 'alarm' | 'request';
+/**
+ * Test seams: throw at the moments a crash matters (`step`: at every await and storage step of
+ * delivery and the alarm). Never set outside tests.
+ */
+export type FaultHooks = { midTransaction?: () => void; afterCommit?: () => void; step?: (step: FaultStep, origin: RunOrigin) => void };
+
+/** Set first thing in alarm(), while getAlarm() would say null: a handler that dies midway still has an alarm after it. */
+const ALARM_BACKUP_MS = 10_000;
 
 export class VisitorObject extends DurableObject<Env> {
   private store: VisitorStore;
@@ -71,7 +83,10 @@ export class VisitorObject extends DurableObject<Env> {
   private erasedAt: number | null;
   /** The site config this object last used; beacons say which version they expect. */
   private loaded: LoadedConfig | null = null;
-  private pumping: Promise<void> | null = null;
+  /** Delivery lanes, one per target (worker/webhooks/dispatch.ts); in memory, so an eviction just starts new ones. */
+  private readonly lanes = new DeliveryLanes();
+  /** Runs in a row that met a fault: the next alarm backs off (faultBackoffMs) instead of spinning on a broken dependency. */
+  private faultStreak = 0;
   /** Beacon budget; in memory on purpose (an eviction refills it, which is harmless). */
   private bucket: Bucket | null = null;
   faults: FaultHooks = {};
@@ -270,15 +285,17 @@ export class VisitorObject extends DurableObject<Env> {
     return this.outbox.log();
   }
 
-  /** Queues a finished delivery again with the same webhook-id. */
+  /** Queues a finished delivery again with the same webhook-id and a full retry schedule. */
   async redeliver(id: string, now: number): Promise<boolean> {
-    if (!this.outbox.requeue(id, now)) return false;
+    const row = this.outbox.get(id);
+    if (!row || row.kind !== 'webhook' || row.status === 'pending') return false;
+    // The alarm before the row: pending work never exists without one.
     await this.ctx.storage.setAlarm(now + 5_000);
+    if (!this.outbox.requeue(id, now)) return false;
     this.ctx.waitUntil(this.pump());
     return true;
   }
 
-  /** Erases everything about this visitor: state, timeline, pending deliveries, alarm. */
   /**
    * Erases everything about this visitor: state, timeline, deliveries, alarm. Unless the whole
    * site is being deleted, one row stays: when it was erased (with an alarm to drop it after
@@ -288,11 +305,13 @@ export class VisitorObject extends DurableObject<Env> {
     const existed = this.state !== null;
     // Erasing again keeps the first erasure's time: its tombstone must outlive the second erase.
     const at = existed ? Date.now() : this.erasedAt;
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    [this.store, this.outbox] = this.openStores();
+    const deleted = this.ctx.storage.deleteAll();
+    // New, empty stores before the first await: a delivery attempt ending meanwhile sees it is no longer live and writes nothing.
+    [this.store, this.outbox] = this.openStores(new Map());
     this.state = null;
     this.erasedAt = null;
+    await this.ctx.storage.deleteAlarm();
+    await deleted;
     if (at !== null && opts.tombstone !== false) {
       writeTombstone(this.ctx.storage.sql, at);
       this.erasedAt = at;
@@ -301,34 +320,90 @@ export class VisitorObject extends DurableObject<Env> {
     return existed;
   }
 
+  /**
+   * Retention and delivery retries. Whatever fails in here, the alarm is set again before this
+   * returns (for the next row due, the next retention check, or after a fault, the fault backoff).
+   */
   override async alarm() {
     if (!this.state && this.erasedAt !== null) {
-      // Only the tombstone is left, and its time is up.
+      // Only the tombstone is left: drop it when its time is up.
       if (Date.now() >= this.erasedAt + ERASED_TOMBSTONE_DAYS * DAY_MS) await this.ctx.storage.deleteAll();
       else await this.ctx.storage.setAlarm(this.erasedAt + ERASED_TOMBSTONE_DAYS * DAY_MS);
       return;
     }
+    try {
+      this.fault('arm', 'alarm');
+      await this.ctx.storage.setAlarm(Date.now() + ALARM_BACKUP_MS);
+    } catch (e) {
+      // The re-arm at the end is the second chance.
+      console.warn('alarm: could not set the backup alarm:', (e as Error).message);
+    }
+    let clean: boolean;
+    try {
+      clean = await this.alarmWork();
+    } catch (e) {
+      console.warn('alarm interrupted; it will run again:', (e as Error).message);
+      clean = false;
+    }
+    // Throws only if storage refuses the alarm twice; the runtime then runs this handler again.
+    await this.rearm(clean, 'alarm');
+  }
+
+  /** @returns false when something failed (the next alarm then backs off) */
+  private async alarmWork(): Promise<boolean> {
+    if (!this.state) return true;
     // Reload the config: endpoints and retention may have changed since the last beacon.
     this.loaded = null;
+    this.fault('config', 'alarm');
     const config = await this.currentConfig();
-    if (!config && this.state) {
-      // The site was deleted: this object goes too (its directory shard may never have heard of it).
+    if (!config) {
+      // The site was deleted (a failed read throws instead): this object goes too, as its directory shard may never have heard of it.
       await this.erase({ tombstone: false });
-      return;
+      return true;
     }
-    if (config && this.state) {
-      const due = retentionNow(this.state, config.retentionDays, Date.now());
-      if (due.eraseVisitor) {
-        const { site, anonymousId } = this.state;
-        // Forget first (idempotent): if it fails, the visitor is still here and the next alarm tries again.
-        await siteStub(this.env, site).forgetLead(anonymousId);
-        await this.erase();
-        await directoryOf(this.env, site, anonymousId).forget(anonymousId);
-        return;
-      }
+    let clean = true;
+    this.refreshIndexIfDue(config);
+    try {
+      if ((await this.applyRetention(config)) === 'erased') return true;
+    } catch (e) {
+      // A failed purge must not hold up the alerts.
+      console.warn('retention interrupted; the alarm will retry:', (e as Error).message);
+      clean = false;
+    }
+    return (await this.pump('alarm')) && clean;
+  }
+
+  private async applyRetention(config: SiteConfig): Promise<'erased' | 'kept'> {
+    if (!this.state) return 'kept';
+    const due = retentionNow(this.state, config.retentionDays, Date.now());
+    if (!due.eraseVisitor) {
+      this.fault('retention', 'alarm');
       this.store.purgeTimelineBefore(due.purgeBefore);
+      // Finished deliveries carry copies of the same events in their payloads.
+      this.outbox.purgeFinishedBefore(due.purgeBefore);
+      return 'kept';
     }
-    await this.pump();
+    const { site, anonymousId } = this.state;
+    // The index row first: if that fails, the visitor is still here and the next alarm tries again.
+    this.fault('forget', 'alarm');
+    await siteStub(this.env, site).forgetLead(anonymousId);
+    // A beacon may have come in meanwhile.
+    if (!this.state || !retentionNow(this.state, config.retentionDays, Date.now()).eraseVisitor) return 'kept';
+    await this.erase();
+    await directoryOf(this.env, site, anonymousId).forget(anonymousId);
+    return 'erased';
+  }
+
+  /**
+   * A lead's row in the site's leads index carries its score as of its last refresh; while its
+   * behaviour score decays, the alarm refreshes the row at least daily (the order is at most a
+   * day stale).
+   */
+  private refreshIndexIfDue(config: SiteConfig) {
+    if (!this.state) return;
+    const now = Date.now();
+    if (nextIndexRefresh(this.state, config, now) !== now) return;
+    this.commit(this.state, config, { receivedAt: now, adminBaseUrl: config.adminBaseUrl ?? '' }, { ...NO_EVENTS, transitions: [] });
   }
 
   /** Everything stored about this visitor, for a data-subject access request. */
@@ -350,14 +425,21 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** One delivery loop at a time; the alarm is re-armed for whatever is still pending. */
-  private pump(): Promise<void> {
-    this.pumping ??= this.runPump()
-      // The alarm stays armed as the backup, so a failed loop only delays delivery.
-      .catch((e: Error) => console.warn('delivery loop interrupted; the alarm will retry:', e.message))
-      .finally(() => {
-        this.pumping = null;
-      });
-    return this.pumping;
+  /**
+   * Delivers what is due now, a lane per target; each lane re-arms the alarm as it ends.
+   * @returns once the lanes ended: false if something failed
+   */
+  private async pump(origin: RunOrigin = 'request'): Promise<boolean> {
+    try {
+      return await this.runPump(origin);
+    } catch (e) {
+      // Before any lane started (the config, the first read): retry after the fault backoff (the
+      // alarm re-arms itself; a request does it here, and if even that cannot be written, the
+      // alarm set with its rows is still there).
+      console.warn('delivery interrupted; the alarm will retry:', (e as Error).message);
+      if (origin === 'request') await this.rearm(false, origin).catch(() => undefined);
+      return false;
+    }
   }
 
   private async currentConfig(): Promise<SiteConfig | null> {
@@ -406,34 +488,84 @@ export class VisitorObject extends DurableObject<Env> {
     }
   }
 
-  private async runPump() {
+  private async runPump(origin: RunOrigin): Promise<boolean> {
+    const outbox = this.outbox;
+    this.fault('config', origin);
     const config = await this.currentConfig();
-    if (!config || !this.state) return;
+    if (!config || !this.state) return this.state === null;
     const { site, anonymousId } = this.state;
-    const nextDue = await dispatchDue({
-      outbox: this.outbox,
-      config,
-      now: Date.now,
-      dev: isDev(this.env),
-      notifySite: async (row) => {
-        if (row.target === DIRECTORY_TARGET) {
-          const { at } = JSON.parse(row.payload) as { at: number };
-          await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, at);
-          return;
-        }
-        const notice = JSON.parse(row.payload) as SiteNotice;
-        await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training);
+    const fault = (step: FaultStep) => this.fault(step, origin);
+    return this.lanes.run(
+      {
+        outbox,
+        config,
+        now: Date.now,
+        dev: isDev(this.env),
+        live: () => this.outbox === outbox,
+        notifySite: async (row) => {
+          fault('notice');
+          if (row.target === DIRECTORY_TARGET) {
+            const { at } = JSON.parse(row.payload) as { at: number };
+            await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, at);
+            return;
+          }
+          const notice = JSON.parse(row.payload) as SiteNotice;
+          await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training);
+        },
+        disableEndpoint: async (endpointId) => {
+          fault('disable');
+          await siteStub(this.env, site).disableWebhook(endpointId);
+          forgetSiteConfig(site);
+          this.loaded = null;
+        },
+        claimDemoAlert: async (row) => {
+          fault('claim');
+          return siteStub(this.env, site).claimDemoAlert(row.id, config.alerts.demoRequestsPerHour);
+        },
+        fault,
+        fetch: (input, init) => {
+          fault('fetch');
+          return fetch(input, init);
+        },
       },
-      disableEndpoint: async (endpointId) => {
-        await siteStub(this.env, site).disableWebhook(endpointId);
-        forgetSiteConfig(site);
-        this.loaded = null;
-      },
-    });
-    // One alarm serves both: the next delivery retry and the next retention check.
-    const retention = nextRetentionCheck(this.state, this.store.oldestTimelineAt(), config.retentionDays);
-    const next = [nextDue, retention].filter((t): t is number => t !== null);
-    if (next.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...next));
+      (clean) => this.rearm(clean, origin),
+    );
+  }
+
+  /**
+   * Sets the alarm for the next row due or retention check, or deletes it when there is neither.
+   * Never in the past: work due now runs now (1 ms ahead), and after a fault no sooner than the
+   * fault backoff. A failed write is tried once more with a time that needs no reads.
+   */
+  private async rearm(clean: boolean, origin: RunOrigin) {
+    this.faultStreak = clean ? 0 : this.faultStreak + 1;
+    try {
+      this.fault('rearm', origin);
+      const at = this.nextAlarm(Date.now());
+      if (at === null) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(at);
+    } catch (e) {
+      console.warn('could not set the next alarm; trying again:', (e as Error).message);
+      this.faultStreak += 1;
+      await this.ctx.storage.setAlarm(Date.now() + faultBackoffMs(this.faultStreak));
+    }
+  }
+
+  /** One alarm serves all: the next delivery retry, retention check, index refresh, or the end of an erasure's tombstone. */
+  private nextAlarm(now: number): number | null {
+    const delivery = nextDeliveryWake(this.outbox.nextByTarget(), this.lanes.busy());
+    const config = this.loaded?.config;
+    // Without a config (it failed to load) retention is checked again at the fault backoff.
+    const retention = !this.state ? null : config === undefined ? now : nextRetentionCheck(this.state, this.store.oldestTimelineAt(), config.retentionDays);
+    const refresh = this.state && config ? nextIndexRefresh(this.state, config, now) : null;
+    const tombstone = this.erasedAt === null ? null : this.erasedAt + ERASED_TOMBSTONE_DAYS * DAY_MS;
+    const times = [delivery, retention, refresh, tombstone].filter((t): t is number => t !== null);
+    if (times.length === 0) return null;
+    const wake = Math.min(...times);
+    return Math.max(wake, now + Math.max(1, faultBackoffMs(this.faultStreak)));
+  }
+
+  private fault(step: FaultStep, origin: RunOrigin) {
+    this.faults.step?.(step, origin);
   }
 }

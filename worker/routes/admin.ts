@@ -26,10 +26,12 @@ const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(sch
 
 adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const { site } = params(SiteParam, c.req.param());
-  const stored = await siteStub(c.env, site).getConfig(site);
+  const stub = siteStub(c.env, site);
+  const stored = await stub.getConfig(site);
   if (!stored) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
   c.header('etag', `"${stored.version}"`);
-  return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document) });
+  const demoAlerts = await stub.demoAlertStats();
+  return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document), demoAlerts });
 });
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {

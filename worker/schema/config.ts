@@ -287,6 +287,16 @@ const StoredConfigSchema = strict
         timeoutMs: z.number().int().min(100).max(30_000).default(15_000),
       })
       .default({ retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000], timeoutMs: 15_000 }),
+    alerts: z
+      .object({
+        /**
+         * Demo-request alerts (`lead.demo_requested` webhooks, one per endpoint) sent per clock hour;
+         * past it they are not sent (suppressed, shown in the delivery log), so a flood of scripted
+         * demo requests cannot bury sales' channel. Default 100.
+         */
+        demoRequestsPerHour: z.number().int().min(1).max(100_000).default(100),
+      })
+      .default({ demoRequestsPerHour: 100 }),
     /** Link base for the marketer view in webhook payloads; defaults to the Worker's own origin. */
     adminBaseUrl: z.string().url().optional(),
     /**

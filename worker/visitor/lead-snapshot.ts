@@ -1,6 +1,7 @@
 /** The row a visitor keeps in its site's leads index (known visitors and beyond). Pure. */
 import type { LeadSnapshot } from '../objects/leads-store';
-import type { Score } from '../scoring/score';
+import type { SiteConfig } from '../schema/config';
+import { scoreTotals, type Score } from '../scoring/score';
 import type { VisitorState } from './apply-batch';
 
 /** A known visitor's index row is refreshed at most this often between transitions. */
@@ -31,4 +32,20 @@ export function leadSnapshot(state: VisitorState, score: Score, topics: string[]
 /** Does this change need to reach the index even without a transition? */
 export function indexIsStale(state: VisitorState, now: number): boolean {
   return state.stage !== 'anonymous' && now - (state.indexedAt ?? 0) >= INDEX_REFRESH_MS;
+}
+
+/** While a lead's score decays, its index row is refreshed at least this often (by the visitor's own alarm). */
+export const INDEX_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * When this lead's index row must be refreshed next (`now` when it is due), or null when its score
+ * no longer moves (anonymous, no decay, or behaviour points decayed to nothing visible).
+ * @example nextIndexRefresh(leadIndexedTwoDaysAgo, config, now) // now
+ */
+export function nextIndexRefresh(state: VisitorState, config: SiteConfig, now: number): number | null {
+  if (state.stage === 'anonymous' || config.scoring.halfLifeDays === 0) return null;
+  const { total, fit } = scoreTotals(state.aggregates, config, now);
+  // Scores show one decimal: below 0.05 the row no longer changes.
+  if (Math.abs(total - fit) < 0.05) return null;
+  return Math.max(now, (state.indexedAt ?? 0) + INDEX_MAX_AGE_MS);
 }
