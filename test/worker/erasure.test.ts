@@ -230,3 +230,46 @@ describe('erasing twice', () => {
     expectError(await profile(site, old.anonymousId), 404, 'unknown_visitor');
   });
 });
+
+describe('retention and the leads index over time', () => {
+  it("retention also drops finished deliveries older than the window (their payloads copy the visitor's timeline)", async () => {
+    const hook = { id: 'crm', url: 'http://127.0.0.1:9/never', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['lead.demo_requested'] };
+    const site = await newSite({ retentionDays: 2, webhooks: [hook], delivery: { retryScheduleSeconds: [] } });
+    const aid = uid('ret');
+    await collect(makeBatch([journey.identify(), journey.demo()], { site, anonymousId: aid }));
+    await eventually(async () => expect((await api(`/v1/admin/sites/${site}/visitors/${aid}/deliveries`)).body.deliveries[0].status).toBe('failed'));
+    const stub = visitorStub(env as never, site, aid);
+    await runInDurableObject(stub, (_i: VisitorObject, ctx) => {
+      ctx.storage.sql.exec('UPDATE outbox SET created_at = ?', Date.now() - 3 * DAY);
+      return ctx.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    expect((await api(`/v1/admin/sites/${site}/visitors/${aid}/deliveries`)).body.deliveries).toEqual([]);
+    expect((await profile(site, aid)).status).toBe(200);
+  });
+
+  it("an inactive lead's index row is refreshed by its own alarm at least daily while its score decays", async () => {
+    const site = await newSite({ scoring: { halfLifeDays: 30, behavior: [{ id: 'any', when: {}, points: 10 }] } });
+    const aid = uid('idx');
+    await collect(makeBatch([journey.identify(), makeEvent()], { site, anonymousId: aid }));
+    const row = async () => (await api(`/v1/admin/sites/${site}/visitors`)).body.visitors.find((v: any) => v.id === aid);
+    const first = await eventually(async () => {
+      const r = await row();
+      expect(r).toBeDefined();
+      return r;
+    });
+    const stub = visitorStub(env as never, site, aid);
+    // The alarm is due a day after the row was sent (well before retention).
+    const alarm = await runInDurableObject(stub, (_i: VisitorObject, ctx) => ctx.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 23 * 3600 * 1000);
+    expect(alarm).toBeLessThan(Date.now() + 25 * 3600 * 1000);
+    // A day and more later (the row's refresh time moved back), the alarm sends the row again.
+    await runInDurableObject(stub, async (instance: VisitorObject, ctx) => {
+      const held = instance as unknown as { state: { indexedAt: number } };
+      held.state.indexedAt -= 2 * DAY;
+      await ctx.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    await eventually(async () => expect((await row()).updatedAt).toBeGreaterThan(first.updatedAt));
+  });
+});
