@@ -34,7 +34,7 @@ beforeAll(async () => {
     await collect(h.workerUrl, 'demo', aid, [onSite.article(), journey.identify({ email: `${aid}@northwind.io`, name, company: 'Northwind', title: 'VP Marketing' }), onSite.download(), onSite.demo()]);
   }
   await collect(h.workerUrl, OTHER_SITE, 'e2e-role-zoe', [journey.identify({ email: 'zoe@globex.com', name: 'Zoe Park' }), onSite.download()]);
-  await waitFor('the lead.sql alerts', async () => receiver.alerts.filter((a: { payload: { type: string } }) => a.payload.type === 'lead.sql').length >= 2);
+  await waitFor('the lead.sql alerts', async () => receiver.alerts.filter((a: { payload: { type: string } }) => a.payload.type === 'lead.sql').length >= 2, 60_000);
 });
 afterAll(async () => {
   await h?.close();
