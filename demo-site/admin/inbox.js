@@ -93,9 +93,13 @@ function add(alert, fresh) {
 /** Per site: what the signed-in credential may do there (`me`), or why it may not (`note`); absent while loading. */
 const access = new Map();
 
+/** A key names its one site (the API refuses it anywhere else); the instance token reads every site. */
+const readable = (site) => !keySite(getToken()) || keySite(getToken()) === site;
+
 /** Loads `me` for a lead's site once per sign-in, then draws that site's cards again. */
 function accessFor(site) {
   if (!getToken()) return { note: 'Sign in to accept or reject this lead.' };
+  if (!readable(site)) return { note: `Your key belongs to site ${keySite(getToken())}: it cannot post verdicts on site ${site}.` };
   if (!access.has(site)) {
     access.set(site, { note: '' });
     const token = getToken();
@@ -156,6 +160,7 @@ async function loadAll() {
 async function loadVerdicts() {
   if (!getToken()) return;
   for (const site of new Set([...leads.values()].map((l) => l.site))) {
+    if (!readable(site)) continue;
     try {
       const page = await api('/visitors?sort=lastSeen&limit=100', { site });
       for (const v of page.visitors) {

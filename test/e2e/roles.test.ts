@@ -148,6 +148,12 @@ describe('keys and roles in the views', () => {
     await page.locator('tr[data-id="e2e-role-ben"]').waitFor();
     expect(errors.filter((e) => !/status of 40[13]/.test(e))).toEqual([]); // the browser logs the refused requests themselves
 
+    // Sign out: the credential is forgotten and the sign-in is back.
+    await page.click('#sign-out');
+    await page.locator('#sign-in-dialog[open]').waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('leadedge.admin.token'))).toBeNull();
+    expect(await navLinks(page)).toEqual([]);
+
     for (const [method, path] of [['GET', `/sites/${OTHER_SITE}/visitors`], ['GET', `/sites/${OTHER_SITE}/visitors/e2e-role-zoe`], ['PUT', `/sites/${OTHER_SITE}`]] as const) {
       const res = await apiAs(MARKETER.key, method, path, method === 'PUT' ? DEMO_CONFIG : undefined);
       expect(res.status, `${method} ${path}`).toBe(403);
