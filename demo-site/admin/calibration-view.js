@@ -5,7 +5,7 @@ import { api, ApiError } from './api.js';
 import { configDiff } from './calibration-diff.js';
 import { fmtNum, fmtPoints, fmtRate, fmtTime, h, notice } from './dom.js';
 
-export async function renderCalibration(root, { site, stale }) {
+export async function renderCalibration(root, { site, stale, can = () => true }) {
   const summary = await api('/training').catch((err) => {
     if (err instanceof ApiError && err.code === 'unknown_site') return null;
     throw err;
@@ -88,7 +88,7 @@ export async function renderCalibration(root, { site, stale }) {
       d.op === '…' ? h('div', { class: 'muted' }, `  … ${d.skipped} unchanged lines`) : h('div', { style: d.op === '+' ? 'background:#dcfce7' : d.op === '-' ? 'background:#fee2e2' : null }, `${d.op} ${d.line}`),
     ));
     const applied = h('div', { hidden: true });
-    const apply = h('button', { class: 'btn btn-primary', type: 'button', onclick: () => applyProposal(r, apply, applied) }, 'Apply as a new version');
+    const apply = h('button', { class: 'btn btn-primary', type: 'button', onclick: () => applyProposal(r, apply, applied), hidden: !can('PUT', '') }, 'Apply as a new version');
     const discard = h('button', { class: 'btn', type: 'button', onclick: () => (result.replaceChildren(), notice(status, 'info', 'Proposal discarded: nothing changed.')) }, 'Discard');
     result.replaceChildren(
       h('section', { class: 'panel stack' }, h('h2', {}, 'Held-out figures'), figures, thresholds, r.notes.length ? h('ul', { class: 'muted' }, r.notes.map((n) => h('li', {}, n))) : null),

@@ -7,7 +7,7 @@ import { lineOfPath, pathLines, syntaxErrorLine } from './json-lines.js';
 
 const STARTER = { allowedOrigins: [], scoring: { behavior: [], fit: [] }, ctas: {}, webhooks: [] };
 
-export async function renderConfig(root, { site, stale }) {
+export async function renderConfig(root, { site, stale, can = () => true }) {
   let current = null;
   try {
     current = await api('');
@@ -119,7 +119,7 @@ export async function renderConfig(root, { site, stale }) {
                 { dataset: { version: v.version } },
                 h('td', { class: 'num' }, h('b', {}, `v${v.version}`)),
                 h('td', {}, fmtTime(v.savedAt), h('br'), h('small', {}, v.note ?? '')),
-                h('td', { class: 'num' }, v.version === current?.version ? h('span', { class: 'muted' }, 'current') : h('button', { class: 'btn btn-small', type: 'button', onclick: (e) => restore(v.version, e.currentTarget) }, 'Restore')),
+                h('td', { class: 'num' }, v.version === current?.version ? h('span', { class: 'muted' }, 'current') : !can('POST', '/config/versions/:version/restore') ? null : h('button', { class: 'btn btn-small', type: 'button', onclick: (e) => restore(v.version, e.currentTarget) }, 'Restore')),
               ),
             )),
           )
@@ -127,7 +127,7 @@ export async function renderConfig(root, { site, stale }) {
     );
   }
 
-  const saveButton = h('button', { class: 'btn btn-primary', type: 'button', onclick: (e) => save(e.currentTarget) }, 'Save');
+  const saveButton = h('button', { class: 'btn btn-primary', type: 'button', onclick: (e) => save(e.currentTarget), hidden: !can('PUT', '') }, 'Save');
   root.replaceChildren(
     h(
       'div',

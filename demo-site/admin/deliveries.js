@@ -5,7 +5,8 @@ import { fmtTime, h, notice } from './dom.js';
 
 const REDELIVERABLE = new Set(['failed', 'cancelled']);
 
-export function renderDeliveries(visitorId, deliveries, reload) {
+/** `canRedeliver`: may the signed-in key send a delivery again (its role's routes)? */
+export function renderDeliveries(visitorId, deliveries, reload, canRedeliver = true) {
   const status = h('div', { hidden: true });
   const list = [...deliveries].sort((a, b) => b.createdAt - a.createdAt);
 
@@ -33,7 +34,7 @@ export function renderDeliveries(visitorId, deliveries, reload) {
         h('td', {}, h('span', { class: `status-${d.status}` }, d.status), d.lastStatus != null ? h('small', {}, ` (HTTP ${d.lastStatus})`) : null),
         h('td', { class: 'num' }, String(d.attempts)),
         h('td', {}, fmtTime(d.createdAt), h('br'), h('small', {}, d.deliveredAt ? `delivered ${fmtTime(d.deliveredAt)}` : d.nextAttemptAt ? `next attempt ${fmtTime(d.nextAttemptAt)}` : '')),
-        h('td', {}, REDELIVERABLE.has(d.status) ? h('button', { class: 'btn btn-small', type: 'button', onclick: (e) => redeliver(d, e.currentTarget) }, 'Redeliver') : null),
+        h('td', {}, canRedeliver && REDELIVERABLE.has(d.status) ? h('button', { class: 'btn btn-small', type: 'button', onclick: (e) => redeliver(d, e.currentTarget) }, 'Redeliver') : null),
       ),
       h(
         'tr',

@@ -20,9 +20,10 @@ export function alertLines(alerts) {
 }
 
 /**
- * `lead`: { site, id, alerts (newest first), verdict?, stage? }; `onVerdict(lead, body)` posts it.
+ * `lead`: { site, id, alerts (newest first), verdict?, stage? }; `onVerdict(lead, body)` posts it,
+ * or is null when the signed-in key may not (then `verdictNote` says why, in place of the buttons).
  */
-export function leadCard(lead, { onVerdict, fresh }) {
+export function leadCard(lead, { onVerdict, verdictNote, fresh }) {
   const latest = lead.alerts[0];
   const d = latest.payload.data;
   const t = d.traits ?? {};
@@ -73,16 +74,18 @@ export function leadCard(lead, { onVerdict, fresh }) {
         ),
       ),
     ),
-    verdictRow(lead, onVerdict),
+    verdictRow(lead, onVerdict, verdictNote),
   );
 }
 
-function verdictRow(lead, onVerdict) {
+/** The verdict, or Accept / Reject… (`onVerdict(lead, body)`); without `onVerdict`, `note` in their place. */
+export function verdictRow(lead, onVerdict, note = '') {
   const v = lead.verdict;
   if (v) {
     const text = v.verdict === 'accepted' ? 'Accepted by sales' : `Rejected${v.reason ? `: ${v.reason}` : ''}${v.action === 'recycle' ? ' · recycled to nurture' : v.action === 'disqualify' ? ' · disqualified' : ''}`;
     return h('div', { class: 'verdict notice notice-' + (v.verdict === 'accepted' ? 'ok' : 'info') }, text, v.at ? h('small', {}, ` · ${fmtTime(v.at)}`) : null);
   }
+  if (!onVerdict) return h('div', { class: 'verdict muted verdict-note' }, note);
   const error = h('span', { class: 'verdict-error', style: 'color:var(--bad)' });
   const buttons = [];
   const busy = (on) => buttons.forEach((b) => (b.disabled = on));

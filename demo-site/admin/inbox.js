@@ -5,10 +5,14 @@
 // token, so a link cannot pick it: only this page's origin, the local demo receiver, or an origin
 // listed in the same-origin /admin/inbox/receivers.json ({ "receivers": ["https://…"] }). Any
 // other is refused on the page and never fetched.
-import { api, getToken } from './api.js';
+// Sign-in is the marketer view's (a sales key, or any credential): the buttons show on a lead only
+// when the signed-in key may post verdicts on its site (GET …/me lists the routes it may use).
+import { api, getSite, getToken, keySite } from './api.js';
+import { may, roleName, whoAmI } from './access.js';
 import { fmtAgo, h, notice } from './dom.js';
 import { leadCard } from './inbox-card.js';
-import { tokenDialog } from './token-dialog.js';
+import { showSession } from './session-bar.js';
+import { signInDialog } from './sign-in.js';
 
 const DEFAULT_RECEIVER = 'http://127.0.0.1:8788';
 const ALLOWED_RECEIVERS = [DEFAULT_RECEIVER, 'http://localhost:8788'];
@@ -86,8 +90,34 @@ function add(alert, fresh) {
   draw(lead, fresh);
 }
 
+/** Per site: what the signed-in credential may do there (`me`), or why it may not (`note`); absent while loading. */
+const access = new Map();
+
+/** A key names its one site (the API refuses it anywhere else); the instance token reads every site. */
+const readable = (site) => !keySite(getToken()) || keySite(getToken()) === site;
+
+/** Loads `me` for a lead's site once per sign-in, then draws that site's cards again. */
+function accessFor(site) {
+  if (!getToken()) return { note: 'Sign in to accept or reject this lead.' };
+  if (!readable(site)) return { note: `Your key belongs to site ${keySite(getToken())}: it cannot post verdicts on site ${site}.` };
+  if (!access.has(site)) {
+    access.set(site, { note: '' });
+    const token = getToken();
+    whoAmI(site).then(
+      (me) => ({ me, note: may(me, 'POST', '/visitors/:aid/verdict') ? '' : `Your key's role (${roleName(me)}) cannot accept or reject leads.` }),
+      (err) => ({ note: `Your key cannot post verdicts on site ${site}: ${err.message}.` }),
+    ).then((a) => {
+      if (getToken() !== token) return;
+      access.set(site, a);
+      for (const lead of leads.values()) if (lead.site === site) draw(lead);
+    });
+  }
+  return access.get(site);
+}
+
 function draw(lead, fresh = false) {
-  const el = leadCard({ ...lead, verdict: verdictOf(lead) }, { onVerdict, fresh });
+  const a = accessFor(lead.site);
+  const el = leadCard({ ...lead, verdict: verdictOf(lead) }, { onVerdict: a.me && !a.note ? onVerdict : null, verdictNote: a.note, fresh });
   if (lead.el) lead.el.replaceWith(el);
   lead.el = el;
   const ordered = [...leads.values()].sort((a, b) => newest(b) - newest(a));
@@ -130,6 +160,7 @@ async function loadAll() {
 async function loadVerdicts() {
   if (!getToken()) return;
   for (const site of new Set([...leads.values()].map((l) => l.site))) {
+    if (!readable(site)) continue;
     try {
       const page = await api('/visitors?sort=lastSeen&limit=100', { site });
       for (const v of page.visitors) {
@@ -170,7 +201,24 @@ function connect() {
   };
 }
 
-tokenDialog({ onSaved: () => loadVerdicts() });
+/** After a sign-in or sign-out: who is signed in, the links they may open, and every card's buttons. */
+function refreshSession() {
+  access.clear();
+  const site = keySite(getToken()) ?? getSite();
+  const show = (me) => showSession(me, { signIn: () => auth.ask(), signOut: () => auth.signOut() });
+  show(null);
+  if (getToken()) whoAmI(site).then(show, () => show(null));
+  for (const lead of leads.values()) draw(lead);
+}
+const auth = signInDialog({
+  onSignedIn: () => {
+    refreshSession();
+    loadVerdicts();
+  },
+  onSignedOut: refreshSession,
+});
+refreshSession();
+if (!getToken()) auth.ask();
 addEventListener('visibilitychange', () => {
   if (!document.hidden) {
     unseen = 0;

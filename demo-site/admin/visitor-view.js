@@ -1,16 +1,68 @@
 // One visitor: who they are, why they scored (rules after decay, behaviour vs fit), how they moved
-// through the stages, what they did (newest first) and what the webhooks made of it.
+// through the stages, what they did (newest first) and what the webhooks made of it. Sales'
+// verdict, export and erase show only when the signed-in key's role may use their routes.
 import { api } from './api.js';
 import { renderDeliveries } from './deliveries.js';
-import { displayName, fmtAgo, fmtNum, fmtPoints, fmtTime, h, stageBadge } from './dom.js';
+import { displayName, fmtAgo, fmtNum, fmtPoints, fmtTime, h, notice, stageBadge } from './dom.js';
+import { verdictRow } from './inbox-card.js';
 
-export async function renderVisitor(root, { arg: id, navigate }) {
+export async function renderVisitor(root, ctx) {
+  const { arg: id, navigate, site, can = () => true } = ctx;
+  const path = `/visitors/${encodeURIComponent(id)}`;
   const [profile, deliveries] = await Promise.all([
-    api(`/visitors/${encodeURIComponent(id)}`),
-    api(`/visitors/${encodeURIComponent(id)}/deliveries`).catch((err) => ({ error: err })),
+    api(path),
+    can('GET', '/visitors/:aid/deliveries') ? api(`${path}/deliveries`).catch((err) => ({ error: err })) : { deliveries: [] },
   ]);
   const t = profile.traits ?? {};
   const back = h('a', { href: '#/leads', onclick: (e) => (e.preventDefault(), history.length > 1 ? history.back() : navigate('leads')) }, '← Leads');
+  const status = h('div', { id: 'visitor-status', hidden: true });
+
+  async function exportData(button) {
+    button.disabled = true;
+    try {
+      const data = await api(`${path}/export`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+      const link = h('a', { href: url, download: `leadedge-${site}-${id}.json`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      notice(status, 'ok', 'Exported everything stored about this visitor (JSON).');
+    } catch (err) {
+      notice(status, 'error', `Could not export: ${err.message}`);
+    } finally {
+      button.disabled = false;
+    }
+  }
+  async function erase(button) {
+    if (button.dataset.confirm !== '1') {
+      button.dataset.confirm = '1';
+      button.textContent = 'Erase everything about this visitor?';
+      return;
+    }
+    button.disabled = true;
+    try {
+      await api(path, { method: 'DELETE' });
+      root.replaceChildren(back, h('div', { class: 'notice notice-ok', id: 'erased' }, `Erased visitor ${id}: state, timeline, pending deliveries, lead row and training label.`));
+    } catch (err) {
+      button.disabled = false;
+      notice(status, 'error', `Could not erase: ${err.message}`);
+    }
+  }
+  const actions = [
+    can('GET', '/visitors/:aid/export') ? h('button', { class: 'btn btn-small', type: 'button', id: 'export-visitor', onclick: (e) => exportData(e.currentTarget) }, 'Export (JSON)') : null,
+    can('DELETE', '/visitors/:aid') ? h('button', { class: 'btn btn-small btn-bad', type: 'button', id: 'erase-visitor', onclick: (e) => erase(e.currentTarget) }, 'Erase…') : null,
+  ];
+  // The profile has the stage, not the verdict's details: SAL and disqualified are verdicts already given.
+  const given = profile.stage === 'sal' ? { verdict: 'accepted' } : profile.stage === 'disqualified' ? { verdict: 'rejected', action: 'disqualify' } : null;
+  const onVerdict = async (_lead, body) => {
+    await api(`${path}/verdict`, { method: 'POST', body });
+    await renderVisitor(root, ctx);
+  };
+  const verdict =
+    can('POST', '/visitors/:aid/verdict') && profile.stage !== 'anonymous'
+      ? h('section', { class: 'panel', id: 'verdict' }, h('h2', {}, 'Sales verdict'), verdictRow({ id, site, verdict: given }, onVerdict))
+      : null;
 
   root.replaceChildren(
     back,
@@ -23,7 +75,10 @@ export async function renderVisitor(root, { arg: id, navigate }) {
         h('h1', {}, displayName(t, profile.id)),
         stageBadge(profile.stage),
         h('span', { class: 'muted' }, `since ${fmtTime(profile.stageSince)}`),
+        h('span', { class: 'spacer' }),
+        actions,
       ),
+      status,
       h('p', { class: 'muted' }, [t.email, t.title, t.company, t.companySize && `${t.companySize} employees`, t.industry, t.country].filter(Boolean).join(' · ') || 'No traits yet (anonymous).'),
       h(
         'div',
@@ -37,10 +92,13 @@ export async function renderVisitor(root, { arg: id, navigate }) {
       ),
       h('p', {}, 'Topics: ', profile.topics.length ? profile.topics.map((x) => h('span', { class: 'chip', title: `weight ${x.weight}` }, x.topic)) : h('span', { class: 'muted' }, 'none yet'), h('span', { class: 'muted mono' }, `  ·  id ${profile.id}`)),
     ),
+    verdict,
     h('div', { class: 'cols' }, h('div', { class: 'stack' }, breakdown(profile.score), stageHistory(profile.stageHistory)), timeline(profile.timeline)),
     deliveries.error
       ? h('section', { class: 'panel' }, h('h2', {}, 'Webhook deliveries'), h('div', { class: 'notice notice-error' }, `Could not load deliveries: ${deliveries.error.message}`))
-      : renderDeliveries(id, deliveries.deliveries, () => renderVisitor(root, { arg: id, navigate })),
+      : can('GET', '/visitors/:aid/deliveries')
+        ? renderDeliveries(id, deliveries.deliveries, () => renderVisitor(root, ctx), can('POST', '/visitors/:aid/deliveries/:id/redeliver'))
+        : null,
   );
 }
 

@@ -2,20 +2,18 @@
  * The demo site, the marketer view (/admin) and the sales inbox (/admin/inbox) in real Chromium
  * against `wrangler dev` and a real webhook receiver on a free port (no fixed ports).
  * Screenshots go to test-results/screenshots, or to docs/screenshots with UPDATE_SCREENSHOTS=1.
+ * Keys, roles and the audit log: roles.test.ts.
  */
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver } from '../../scripts/receiver.mjs';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import type { LeadEvent } from '../../worker/schema/events';
-import { journey, makeBatch, makeEvent } from '../helpers/factories';
+import { journey } from '../helpers/factories';
 import { ADMIN_TOKEN, startHarness, waitFor, type Harness } from './harness';
+import { collect as collectAt, onSite, POLL, shot, viewsContext, watchErrors } from './views-kit';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots');
 /** A second site for the marketer view, so its lead and funnel counts are exact. */
 const VIEWS_SITE = 'e2e-views';
 
@@ -23,7 +21,6 @@ let h: Harness;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   receiver = await startReceiver({ port: 0 });
   h = await startHarness({ site: 'demo' });
   // The demo site is served by the Worker itself, on this run's port; alerts go to this run's receiver.
@@ -37,61 +34,14 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** A browser context that already holds the admin token (the token prompt has its own test). */
-async function adminContext(): Promise<BrowserContext> {
-  const context = await h.newContext({ viewport: { width: 1280, height: 860 } });
-  await context.addInitScript((token) => localStorage.setItem('leadedge.admin.token', token), ADMIN_TOKEN);
-  return context;
-}
+/** A browser context signed in with the instance token (the sign-in has its own tests). */
+const adminContext = (): Promise<BrowserContext> => viewsContext(h, { credential: ADMIN_TOKEN });
 
-/**
- * An admin context whose inbox may read this run's receiver. The inbox takes a receiver only from
- * its own origin, the fixed demo ports or the site's /admin/inbox/receivers.json; this run's
- * receiver is on a free port, so the test serves that file as a deployer would write it.
- */
-async function inboxContext(): Promise<BrowserContext> {
-  const context = await adminContext();
-  await context.route(`${h.workerUrl}/admin/inbox/receivers.json`, (route) => route.fulfill({ json: { receivers: [receiver.url] } }));
-  return context;
-}
+/** Signed in with the instance token, and its inbox may read this run's receiver. */
+const inboxContext = (): Promise<BrowserContext> => viewsContext(h, { credential: ADMIN_TOKEN, receiverUrl: receiver.url });
 
-/** Console errors and uncaught exceptions of a page. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(`${page.url()}: ${m.text()}`));
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-  return errors;
-}
+const collect = (site: string, anonymousId: string, events: LeadEvent[]) => collectAt(h.workerUrl, site, anonymousId, events);
 
-/** Sends a batch the way a server-side integration would (no Origin header, a key). */
-async function collect(site: string, anonymousId: string, events: LeadEvent[]) {
-  const res = await fetch(`${h.workerUrl}/v1/collect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify(makeBatch(events, { site, anonymousId })),
-  });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { visitor: { id: string; stage: string; score?: number }; tracked: boolean };
-  expect(body.tracked).toBe(true);
-  return body;
-}
-
-/** The demo journey's events as the SDK on the demo site would send them (with page titles). */
-const onSite = {
-  download: () => ({ ...journey.download(), title: 'The analytics playbook (free ebook)' }),
-  webinar: () => ({ ...journey.webinar(), title: 'Live webinar: analytics that sales trusts' }),
-  pricing: () => ({ ...journey.pricing(), path: '/pricing', title: 'Pricing' }),
-  demo: () => ({ ...journey.demo(), title: 'Book a demo' }),
-  article: () => makeEvent({ type: 'page_view', url: 'http://localhost:8787/blog/finding-buyers', path: '/blog/finding-buyers', title: 'Finding buyers in your website traffic', topics: ['analytics'] }),
-};
-
-/** Under load (other suites running) the views can take a few seconds; vitest's default poll is 1 s. */
-const POLL = { timeout: 15_000 };
-
-async function shot(page: Page, name: string, fullPage = false) {
-  await page.mouse.move(0, 0); // no hover highlight in the picture
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
-}
 const slotText = (page: Page, slot: string) => page.locator(`[data-le-slot="${slot}"]`).first().textContent();
 
 describe('demo site', () => {
@@ -191,12 +141,14 @@ describe('marketer view', () => {
     await waitFor('funnel', async () => ((await h.admin('GET', `/sites/${VIEWS_SITE}/funnel`)).body.totals as { sal: number }).sal === 1);
   });
 
-  it('asks for the token once, then lists the leads by score, filtered by stage and paged', async () => {
+  it('signs in once with the instance token (one click on localhost), then lists the leads by score, filtered by stage and paged', async () => {
     const page = await (await h.newContext({ viewport: { width: 1280, height: 620 } })).newPage();
     const errors = watchErrors(page);
     await page.goto(`${h.workerUrl}/admin?site=${VIEWS_SITE}`);
-    await expect.poll(() => page.inputValue('#token-input'), POLL).toBe(ADMIN_TOKEN); // prefilled on localhost
-    await page.click('#token-dialog button[value=save]');
+    await page.click('#sign-in-dialog[open] button[data-demo="instance"]');
+    await expect.poll(() => page.textContent('#who'), POLL).toBe('instance owner · admin');
+    expect(await page.inputValue('#site')).toBe(VIEWS_SITE);
+    expect(await page.evaluate(() => localStorage.getItem('leadedge.admin.token'))).toBe(ADMIN_TOKEN);
 
     const rows = page.locator('table.leads tbody tr.clickable');
     await expect.poll(() => rows.count(), POLL).toBe(LEADS.length);
