@@ -19,6 +19,7 @@ export async function renderConfig(root, { site, stale, can = () => true }) {
   const editor = codeEditor(JSON.stringify(current?.config ?? STARTER, null, 2), `Config of site ${site} (JSON)`);
   const status = h('div', { id: 'config-status', hidden: true });
   const issues = h('div', { id: 'config-issues', hidden: true });
+  const restagePanel = h('section', { class: 'notice notice-info', id: 'config-restage', hidden: true });
   const note = h('input', { type: 'text', name: 'note', placeholder: 'what changed (optional)', size: 32, maxlength: 200 });
   const heading = h('span', { class: 'muted', id: 'config-version' });
   const versions = h('section', { class: 'panel', id: 'config-versions' });
@@ -60,13 +61,19 @@ export async function renderConfig(root, { site, stale, can = () => true }) {
     }
     button.disabled = true;
     try {
+      const restage = await askRestage(text);
+      if (restage === 'cancel') return notice(status, 'info', 'Not saved.');
+      const query = new URLSearchParams({ ...(note.value.trim() ? { note: note.value.trim() } : {}), ...(restage ? { restage } : {}) }).toString();
       // If-Match: a save over a version this editor never saw (another tab, a webhook a 410 turned off) is refused.
-      const saved = await api(`${note.value.trim() ? `?note=${encodeURIComponent(note.value.trim())}` : ''}`, { method: 'PUT', body: text, ifMatch: current?.version });
+      const saved = await api(query ? `?${query}` : '', { method: 'PUT', body: text, ifMatch: current?.version });
       current = saved;
       editor.value = JSON.stringify(saved.config, null, 2);
       note.value = '';
       setHeading({ ...saved, note: null });
-      notice(status, 'ok', `Saved version ${saved.version}. It takes effect on the next beacon (every isolate within 2 seconds).`);
+      const pass = saved.restage
+        ? ` Existing leads are being re-staged in the background (${saved.restage.total} in the index, about 25 a second, ${saved.restage.alert ? 'alerting sales' : 'quietly: no webhooks'}).`
+        : '';
+      notice(status, 'ok', `Saved version ${saved.version}. It takes effect on the next beacon (every isolate within 2 seconds).${pass}`);
       await loadVersions();
     } catch (err) {
       if (err instanceof ApiError && err.issues.length) showIssues(err.issues, text);
@@ -74,6 +81,43 @@ export async function renderConfig(root, { site, stale, can = () => true }) {
     } finally {
       button.disabled = false;
     }
+  }
+
+  /**
+   * Before a save that changes thresholds or scoring: how many existing leads it moves (the API's
+   * preview, from the leads index), and whether those leads should alert sales. Resolves to
+   * 'alert', 'quiet', 'cancel', or null when there is nothing to ask.
+   */
+  async function askRestage(text) {
+    if (!current || !can('POST', '/config/preview')) return null;
+    let preview;
+    try {
+      preview = await api('/config/preview', { method: 'POST', body: text });
+    } catch (err) {
+      // The save itself reports what is wrong with the document.
+      if (err instanceof ApiError && err.status === 400) return null;
+      throw err;
+    }
+    if (!preview.changesStaging || preview.leads === 0) return null;
+    const moves = preview.moves.map((m) => `${m.leads} ${m.from} → ${m.to}`).join(', ');
+    return new Promise((resolve) => {
+      const done = (choice) => {
+        restagePanel.hidden = true;
+        resolve(choice);
+      };
+      restagePanel.replaceChildren(
+        h('h3', {}, `This save makes ${preview.leads} existing lead${preview.leads === 1 ? '' : 's'} move: ${moves}`),
+        h('p', { class: 'muted' }, `Estimated from the leads index (${preview.indexed} leads; scores at most a day old). After the save every lead is re-scored exactly, about 25 a second.`),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { class: 'btn btn-primary', type: 'button', id: 'restage-alert', onclick: () => done('alert') }, 'Save and alert sales'),
+          h('button', { class: 'btn', type: 'button', id: 'restage-quiet', onclick: () => done('quiet') }, 'Save quietly (no webhooks)'),
+          h('button', { class: 'btn', type: 'button', id: 'restage-cancel', onclick: () => done('cancel') }, 'Cancel'),
+        ),
+      );
+      restagePanel.hidden = false;
+    });
   }
 
   async function restore(version, button) {
@@ -147,6 +191,7 @@ export async function renderConfig(root, { site, stale, can = () => true }) {
           h('button', { class: 'btn', type: 'button', onclick: () => formatText(editor, status) }, 'Format'),
           h('button', { class: 'btn', type: 'button', onclick: () => ((editor.value = JSON.stringify(current?.config ?? STARTER, null, 2)), clearIssues()) }, 'Revert'),
         ),
+        restagePanel,
         status,
       ),
       versions,

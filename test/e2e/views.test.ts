@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver } from '../../scripts/receiver.mjs';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import type { LeadEvent } from '../../worker/schema/events';
-import { journey } from '../helpers/factories';
+import { journey, makeEvent } from '../helpers/factories';
 import { ADMIN_TOKEN, startHarness, waitFor, type Harness } from './harness';
 import { collect as collectAt, onSite, POLL, shot, viewsContext, watchErrors } from './views-kit';
 
@@ -285,6 +285,31 @@ describe('marketer view', () => {
     await restore.click();
     await expect.poll(() => page.textContent('#config-status'), POLL).toContain(`Restored version ${previous}`);
     expect(((await h.admin('GET', `/sites/${VIEWS_SITE}`)).body.config as typeof config).scoring.behavior[1].points).toBe(5);
+  });
+  it('a save that lowers a threshold first says how many leads it moves, then re-stages them quietly or with alerts', async () => {
+    const site = 'e2e-restage';
+    const config = { allowedOrigins: [h.workerUrl], stages: { mql: { score: 100 }, sql: { score: 500 } }, scoring: { halfLifeDays: 0, behavior: [{ id: 'page', when: { type: 'page_view' }, points: 10 }] } };
+    expect((await h.admin('PUT', `/sites/${site}`, config)).status).toBeLessThan(300);
+    await collect(site, 'e2e-rs-1', [journey.identify(), ...Array.from({ length: 6 }, () => makeEvent())]);
+    await collect(site, 'e2e-rs-2', [journey.identify({ email: 'li@acme.io' }), makeEvent()]);
+    await waitFor('both leads indexed', async () => (await h.admin('GET', `/sites/${site}/visitors`)).body.total === 2);
+
+    const page = await (await adminContext()).newPage();
+    await page.goto(`${h.workerUrl}/admin/?site=${site}#/config`);
+    const editor = page.locator('.editor textarea');
+    await editor.waitFor();
+    const edited = JSON.parse(await editor.inputValue());
+    edited.stages.mql.score = 40;
+    await editor.fill(JSON.stringify(edited, null, 2));
+    await page.click('button:has-text("Save")');
+    const panel = page.locator('#config-restage');
+    await panel.waitFor();
+    expect(await panel.textContent()).toContain('This save makes 1 existing lead move: 1 known → mql');
+    expect(((await h.admin('GET', `/sites/${site}`)).body.config as typeof config).stages.mql.score).toBe(100); // nothing saved yet
+    await page.click('#restage-quiet');
+    await expect.poll(() => page.textContent('#config-status'), POLL).toContain('re-staged in the background');
+    await expect.poll(async () => (await h.admin('GET', `/sites/${site}/visitors/e2e-rs-1`)).body.stage, POLL).toBe('mql');
+    expect((await h.admin('GET', `/sites/${site}/visitors/e2e-rs-2`)).body.stage).toBe('known');
   });
 });
 

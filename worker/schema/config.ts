@@ -287,7 +287,7 @@ const StoredConfigSchema = strict
         timeoutMs: z.number().int().min(100).max(30_000).default(15_000),
       })
       .default({ retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000], timeoutMs: 15_000 }),
-    alerts: z
+    alerts: strict
       .object({
         /**
          * Demo-request alerts (`lead.demo_requested` webhooks, one per endpoint) sent per clock hour;

@@ -4,6 +4,7 @@ import type { Traits } from '../schema/events';
 import { topTopics } from '../scoring/aggregates';
 import { valueAt } from '../scoring/decay';
 import { computeScore, type Score } from '../scoring/score';
+import type { Verdict } from '../webhooks/payload';
 import type { TimelineEntry, Transition, VisitorState } from './apply-batch';
 
 export type VisitorProfile = {
@@ -19,6 +20,8 @@ export type VisitorProfile = {
   counts: Record<string, number>;
   score: Score;
   stageHistory: (Transition & { atIso: string })[];
+  /** Sales' last verdict (its reason included), or null. */
+  verdict: Verdict | null;
   /** Newest first. */
   timeline: TimelineEntry[];
 };
@@ -39,6 +42,7 @@ export function buildProfile(state: VisitorState, transitions: Transition[], tim
     counts: agg.counts,
     score: computeScore(agg, config, now),
     stageHistory: transitions.map((t) => ({ ...t, atIso: new Date(t.at).toISOString() })),
+    verdict: state.verdict ?? null,
     timeline,
   };
 }
