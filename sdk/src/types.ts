@@ -27,8 +27,8 @@ export type Stage = 'anonymous' | 'known' | 'mql' | 'sql' | 'sal' | 'disqualifie
 
 /**
  * One call to action for a page slot (`data-le-slot`). `text` is plain text (visitor values as
- * they are); `html`, present when the text holds visitor values (`{{name}}`...), is the same text
- * with those values HTML-escaped: what `allowHtml` puts into the page.
+ * they are); `html` is the same text with the visitor values (`{{name}}`...) HTML-escaped, sent
+ * when that differs from `text`: `html ?? text` is what `allowHtml` puts into the page.
  */
 export type Cta = { id: string; text: string; html?: string; href?: string; variant?: string };
 

@@ -27,8 +27,9 @@ describe('CTA html', () => {
     expect(cta.html).toBe('More on &lt;script&gt;x&lt;/script&gt;');
   });
 
-  it('no html field when no visitor value was used (fallbacks and plain text are the rule\'s own)', () => {
-    expect(decideFor('<i>Hi {{firstName|there}}</i>', [])).toEqual({ id: 'hi', text: '<i>Hi there</i>' });
+  it('no html field when escaping changes nothing (html ?? text is then the same string)', () => {
+    expect(decideFor('<i>Hi {{firstName|there}}</i>', [])).toEqual({ id: 'hi', text: '<i>Hi there</i>' }); // a fallback is the rule's own
+    expect(decideFor('<i>Hi {{firstName}}</i>', [journey.identify({ firstName: 'Ana' })])).toEqual({ id: 'hi', text: '<i>Hi Ana</i>' });
     expect(decideFor('Read the blog', [journey.identify()])).toEqual({ id: 'hi', text: 'Read the blog' });
   });
 

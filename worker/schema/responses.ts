@@ -8,7 +8,7 @@ export const CtaSchema = z.object({
   html: z
     .string()
     .optional()
-    .describe('Present when the text holds visitor values ({{name}}...): the same text with those values HTML-escaped; what the SDK puts into innerHTML with allowHtml'),
+    .describe('The text with its visitor values ({{name}}...) HTML-escaped, present when that differs from text; what the SDK puts into innerHTML with allowHtml (html ?? text)'),
   href: z.string().optional(),
   variant: z.string().optional(),
 });
