@@ -40,10 +40,17 @@ const stored = (page: Page, site: string) =>
     site,
   );
 const queued = async (page: Page, site: string) => (await stored(page, site)).length;
-/** Closes a page while offline (so its page-hide beacon cannot deliver the queue), then goes back online. */
-async function closeOffline(page: Page): Promise<void> {
-  await page.context().setOffline(true);
-  await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
+/**
+ * Kills the tab's renderer, as a crash or a killed tab would: no page hide, so no beacon can carry
+ * the queue away (an unload beacon may get through even under offline emulation); what is queued
+ * stays in IndexedDB for the next page load. Then the context goes back online.
+ */
+async function killTab(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  const crashed = page.waitForEvent('crash');
+  void cdp.send('Page.crash').catch(() => undefined); // never answered: the renderer is gone
+  await crashed;
+  await page.close();
   await page.context().setOffline(false);
 }
 /** What the SDK keeps in cookies and Web Storage. */
@@ -126,7 +133,7 @@ describe('delivery', () => {
     await context.setOffline(true);
     await le(page).track('queued_before_gpc');
     await expect.poll(() => queued(page, h.site)).toBe(1);
-    await closeOffline(page);
+    await killTab(page);
 
     await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
     const again = await context.newPage();
@@ -223,7 +230,7 @@ describe('delivery', () => {
     await context.setOffline(true);
     await le(page).track('held_before_denial');
     await expect.poll(() => queued(page, h.site)).toBe(1);
-    await closeOffline(page);
+    await killTab(page);
     const again = await context.newPage();
     await again.goto(`${h.siteUrl}/deny-at-load.html`);
     await expect.poll(() => queued(again, h.site)).toBe(0);
@@ -247,7 +254,7 @@ describe('delivery', () => {
     await le(page).consent('granted');
     await page.waitForTimeout(300);
     expect(await queued(page, h.site)).toBe(1);
-    await closeOffline(page);
+    await killTab(page);
     const again = await context.newPage();
     await again.goto(`${h.siteUrl}/page.html`);
     const v = await h.waitForVisitor(aid, (x) => x.counts.granted_twice === 1 && x.counts.page_view === 2);
@@ -256,7 +263,9 @@ describe('delivery', () => {
 
   it('a batch that keeps failing is given up after 8 attempts (counted across page loads, logged by the debug build) and never holds back newer events', async () => {
     const context = await h.newContext();
+    // The pages' clock only moves when the test says so: backoff timers fire exactly when asked.
     await context.clock.install();
+    await context.clock.pauseAt(Date.now() + 1000);
     const logs: string[] = [];
     context.on('console', (m) => logs.push(m.text()));
     let failures = 0;
@@ -282,9 +291,9 @@ describe('delivery', () => {
     await page.clock.runFor(60_000);
     await expect.poll(() => stored(page, h.site)).toEqual([3]);
 
-    // The count lives with the event in IndexedDB: the next page load carries on from it. (Closed
-    // offline: a page-hide beacon reports no outcome, counts no attempt, and would bypass the route.)
-    await closeOffline(page);
+    // The count lives with the event in IndexedDB: the next page load carries on from it. (The tab
+    // is killed: a page-hide beacon reports no outcome, counts no attempt, and bypasses the route.)
+    await killTab(page);
     const next = await context.newPage();
     await next.goto(`${h.siteUrl}/retry.html`);
     await expect.poll(() => stored(next, h.site)).toEqual([4]);
