@@ -155,7 +155,7 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     // browser never tracked gets no database either).
     if (id.erase()) queue.clear();
     kv.del(decisionKey);
-    DEBUG && log(`${blocked} is on: nothing is stored or sent; stored ids, session, decision and queue deleted`);
+    DEBUG && log(`${blocked} is on: nothing is stored or sent (what earlier visits stored is deleted)`);
     return api;
   }
 
