@@ -1,4 +1,5 @@
 /** Capture in real Chromium against the real Worker: page views (SPA too), query parameters, downloads, forms. */
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageViews, startHarness, type Harness } from './harness';
 
@@ -9,6 +10,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+/**
+ * A fresh visitor on `fixture` whose page records every body the SDK hands to fetch or sendBeacon,
+ * in sessionStorage so it outlives same-origin navigations (the DevTools request events may miss
+ * the body of a keepalive request).
+ */
+async function recordingPage(fixture: string): Promise<{ page: Page; sent: () => Promise<string[]> }> {
+  const context = await h.newContext();
+  await context.addInitScript(() => {
+    const keep = (body: unknown) => {
+      const all = JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as unknown[];
+      sessionStorage.setItem('__sent', JSON.stringify([...all, String(body)]));
+    };
+    const { fetch: f } = window;
+    window.fetch = (input, init) => (keep(init?.body), f(input, init));
+    const beacon = navigator.sendBeacon.bind(navigator);
+    navigator.sendBeacon = (url, data) => (keep(data), beacon(url, data));
+  });
+  const page = await context.newPage();
+  await page.goto(`${h.siteUrl}/${fixture}`);
+  return { page, sent: () => page.evaluate(() => JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as string[]) };
+}
 
 describe('capture', () => {
   it('counts each SPA route once: pushState, replaceState, popstate and hash routes, not repeats or anchors', async () => {
@@ -68,17 +91,16 @@ describe('capture', () => {
   });
 
   it('page URLs and referrers keep only utm_* and the parameters the site lists: tokens and emails from GET forms never leave', async () => {
-    const page = await h.newPage('keep.html?email=dana%40bigco.com&token=s3cr3t&plan=pro&utm_source=news');
+    const { page, sent } = await recordingPage('keep.html?email=dana%40bigco.com&token=s3cr3t&plan=pro&utm_source=news');
     const aid = await h.anonymousId(page);
-    const sent: string[] = [];
-    page.on('request', (r) => r.url().startsWith(h.workerUrl) && sent.push(r.postData() ?? ''));
     await page.click('#again');
     const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 2);
     const [first, second] = pageViews(v);
     expect(first!.url).toBe(`${h.siteUrl}/keep.html?plan=pro&utm_source=news`);
     expect(second!.url).toBe(`${h.siteUrl}/keep.html?plan=team&utm_campaign=spring`);
-    expect(sent.join('')).toContain(`"referrer":"${h.siteUrl}/keep.html?plan=pro&utm_source=news"`);
-    expect(JSON.stringify(v) + sent.join('')).not.toMatch(/dana|s3cr3t|r-123/);
+    const bodies = (await sent()).join('\n');
+    expect(bodies).toContain(`"referrer":"${h.siteUrl}/keep.html?plan=pro&utm_source=news"`);
+    expect(JSON.stringify(v) + bodies).not.toMatch(/dana|s3cr3t|r-123/);
   });
 
   it('a download click followed by an immediate navigation still arrives, and so does a batched event', async () => {
@@ -107,10 +129,8 @@ describe('capture', () => {
   });
 
   it('a demo request form becomes identify + demo_request, never reads password, card or hidden fields, and still submits', async () => {
-    const page = await h.newPage('form.html');
+    const { page, sent } = await recordingPage('form.html');
     const aid = await h.anonymousId(page);
-    const sent: string[] = [];
-    page.on('request', (r) => r.url().startsWith(h.workerUrl) && sent.push(r.postData() ?? ''));
     await page.click('#submit');
     await page.waitForURL('**/thanks.html?*');
     expect(new URL(page.url()).searchParams.get('email')).toBe('dana@bigco.com');
@@ -120,21 +140,20 @@ describe('capture', () => {
     expect(v.timeline.find((e) => e.type === 'demo_request')!.props).toEqual({ form: 'demo-form' });
     // The Turnstile widget's hidden field is read on purpose: the token rides on the demo_request
     // event itself, never as a trait or a prop.
-    const events = sent.flatMap((b) => (JSON.parse(b) as { events: { type: string; turnstile?: string; traits?: object; props?: object }[] }).events);
+    const events = (await sent()).flatMap((b) => (JSON.parse(b) as { events: { type: string; turnstile?: string; traits?: object; props?: object }[] }).events);
     expect(events.find((e) => e.type === 'demo_request')).toMatchObject({ turnstile: 'turnstile-token-0x4AAA', props: { form: 'demo-form' } });
     expect(JSON.stringify(events.map((e) => [e.traits, e.props]))).not.toContain('turnstile-token');
   });
 
   it('track("demo_request", { turnstile }) sends the token as the event\'s field, not a prop', async () => {
-    const page = await h.newPage('page.html');
+    const { page, sent } = await recordingPage('page.html');
     const aid = await h.anonymousId(page);
-    const sent = page.waitForRequest((r) => r.url().startsWith(h.workerUrl) && (r.postData() ?? '').includes('demo_request'));
     await page.evaluate(() => (window as unknown as { leadedge: { track(n: string, p: object): void } }).leadedge.track('demo_request', { turnstile: 'tok-from-api', plan: 'team' }));
-    const body = JSON.parse((await sent).postData()!) as { events: { type: string; turnstile?: string; props?: object }[] };
-    const demo = body.events.find((e) => e.type === 'demo_request')!;
+    const v = await h.waitForVisitor(aid, (x) => x.counts.demo_request === 1);
+    const events = (await sent()).flatMap((b) => (JSON.parse(b) as { events: { type: string; turnstile?: string; props?: object }[] }).events);
+    const demo = events.find((e) => e.type === 'demo_request')!;
     expect(demo.turnstile).toBe('tok-from-api');
     expect(demo.props).toEqual({ plan: 'team' });
-    const v = await h.waitForVisitor(aid, (x) => x.counts.demo_request === 1);
     expect(v.timeline.find((e) => e.type === 'demo_request')!.props).toEqual({ plan: 'team' });
   });
 });
