@@ -3,7 +3,7 @@
 //   dist/sdk/leadedge.debug.js  the same with debug logging (served at /sdk.debug.js)
 //   dist/sdk/index.mjs + *.d.ts ESM build for bundlers: import { createClient } from 'leadedge'
 //   worker/generated/sdk-bundle.ts  SDK_SOURCE / SDK_ETAG (and the debug pair) for worker/routes/sdk.ts
-// Prints min+gzip and brotli sizes. `--check` exits non-zero past the 5 KB budget.
+// Prints min+gzip and brotli sizes. `--check` exits non-zero past the 6 KiB budget.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -14,7 +14,7 @@ import { rollup } from 'rollup';
 import esbuild from 'rollup-plugin-esbuild';
 import ts from 'typescript';
 
-export const BUDGET_BYTES = 5120;
+export const BUDGET_BYTES = 6144;
 const INTERNAL_PROPS = /^(items|restore|persist|aid|session|save|erase|schedule|beacon|send|del)$/;
 const OUT = 'dist/sdk';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));

@@ -1,22 +1,29 @@
 /**
- * Turns queued events into request bodies: one anonymous/session id pair per batch, at most 50
- * events and about 56 KB of events each (the keepalive / sendBeacon quota is 64 KiB for all in-flight requests).
+ * Turns queued events into request bodies: one anonymous/session id pair and one attempt count per
+ * batch, at most 50 events and about 56 KB of events each (the keepalive / sendBeacon quota is
+ * 64 KiB for all in-flight requests), each event once.
  */
 import type { BatchInput, EventInput } from '../../worker/schema/events';
 import { LIMITS } from './limits';
 
-/** A queued event with the ids it was captured under (they may change later, with reset()). */
-export type Item = { a: string; s: string; e: EventInput };
+/**
+ * A queued event with the ids it was captured under (they may change later, with reset()), and
+ * `n`, how many sends of it failed (kept in IndexedDB with it; absent is 0).
+ */
+export type Item = { a: string; s: string; e: EventInput; n?: number };
 export type Context = NonNullable<BatchInput['context']>;
 export type Body = { items: Item[]; body: string };
 
 /**
  * Splits queued events into request bodies of at most 50 events and about `maxBytes` (events are
- * at most 16,000 chars, so each fits).
+ * at most 16,000 chars, so each fits). Events that failed fewer times come first and never share a
+ * batch with ones that failed more, so a batch that keeps failing never holds back new events. An
+ * event queued twice (same id) goes once: the Worker refuses a batch naming an id twice.
  * @example toBatches(items, 'demo', {}, Date.now())[0].body // '{"site":"demo",...}'
  */
 export function toBatches(items: Item[], site: string, context: Context, sentAt: number, maxBytes = 56_000): Body[] {
   const batches: Body[] = [];
+  const seen = new Set<string>();
   let group: Item[] = [];
   let size = 0;
   const close = () => {
@@ -28,10 +35,13 @@ export function toBatches(items: Item[], site: string, context: Context, sentAt:
     group = [];
     size = 0;
   };
-  for (const item of items) {
+  // A stable sort: in capture order within each attempt count.
+  for (const item of [...items].sort((x, y) => (x.n || 0) - (y.n || 0))) {
+    if (seen.has(item.e.id)) continue;
+    seen.add(item.e.id);
     const own = new Blob([JSON.stringify(item.e)]).size + 1;
     const first = group[0];
-    if (first && (first.a !== item.a || first.s !== item.s || group.length >= LIMITS.maxEventsPerBatch || size + own > maxBytes)) close();
+    if (first && (first.a !== item.a || first.s !== item.s || (first.n || 0) !== (item.n || 0) || group.length >= LIMITS.maxEventsPerBatch || size + own > maxBytes)) close();
     group.push(item);
     size += own;
   }

@@ -9,7 +9,9 @@ export function watchClicks(
   const handler = safe((e: MouseEvent) => {
     const t = e.target instanceof Element ? e.target : null;
     const cta = t?.closest('[data-le-cta-id]');
-    if (cta) on.cta(cta.getAttribute('data-le-cta-id')!, cta);
+    const id = cta?.getAttribute('data-le-cta-id');
+    // An empty id (a page's own attribute) would make the Worker refuse the whole batch.
+    if (id) on.cta(id, cta!);
     const a = t?.closest<HTMLAnchorElement>('a[href]');
     if (a && (a.hasAttribute('data-le-download') || isDownload(a.href, extensions))) on.download(a);
   });

@@ -60,7 +60,15 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     if (fillSlots(d, cfg.allowHtml) || fresh) unhide();
     listeners.forEach((cb) => safe(cb)(d));
   };
+  /** Forgets the visitor: new anonymous id and session, no cached decision. */
+  const reset = () => {
+    id.reset();
+    kv.del(decisionKey);
+    decision = null;
+  };
   const onResponse = (res: CollectResponse, aid: string) => {
+    // The Worker erased this visitor: start over, and never replay the old queue.
+    if (res?.erased) return void (reset(), queue.clear(), DEBUG && log('visitor erased by the Worker: new id, queue cleared'));
     if (res?.visitor && res.ctas && aid === id.aid()) setDecision({ visitor: res.visitor, ctas: res.ctas }, true);
   };
   const transport = createTransport(
@@ -84,10 +92,12 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
       ...kind,
       id: uuid(),
       ts: now,
-      ...pageFields(location.href, document.title, lastUrl && kind.type === 'page_view' ? lastUrl : document.referrer),
+      ...pageFields(location.href, document.title, lastUrl && kind.type === 'page_view' ? lastUrl : document.referrer, cfg.keepParams),
       topics,
       props,
     } satisfies EventInput;
+    // A page with no http(s) URL and no path ("about:srcdoc") has nothing the Worker accepts.
+    if (!event.url && !event.path) return void (DEBUG && warn('no URL or path on this page: not captured', kind.type));
     // Far past any real event; one this large could never fit a 64 KiB beacon, so it is not queued.
     if (JSON.stringify(event).length > MAX_EVENT_CHARS) return void (DEBUG && warn('event too large, dropped', event));
     DEBUG && log('captured', event);
@@ -104,7 +114,7 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
 
   const page = (props?: Props) => {
     capture({ type: 'page_view' }, cleanProps(props), null, true);
-    lastRoute = routeKey(location.href);
+    lastRoute = routeKey(location.href, cfg.queryPageViews);
     lastUrl = location.href;
   };
 
@@ -112,7 +122,8 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     page,
     track(name, props) {
       const kind = trackKind(name, props);
-      if (kind) capture(kind, cleanProps(props));
+      // A demo request's Turnstile token is its own field (trackKind), never a prop.
+      if (kind) capture(kind, cleanProps(kind.type === 'demo_request' ? { ...props, turnstile: undefined } : props));
       else DEBUG && warn('track: invalid event name (or cta_click without props.ctaId):', name);
     },
     identify: (traits) => identify(traits),
@@ -135,16 +146,16 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
       if (decision) safe(cb)(decision);
     },
     anonymousId: () => (active() ? id.aid() : ''),
-    reset() {
-      id.reset();
-      kv.del(decisionKey);
-      decision = null;
-    },
+    reset,
   };
   for (const k of Object.keys(api) as (keyof LeadEdge)[]) (api as Record<string, unknown>)[k] = safe(api[k] as () => unknown);
 
   if (blocked) {
-    DEBUG && log(`${blocked} is on: nothing is stored or sent`);
+    // Turned on after earlier visits: what those stored goes (IndexedDB is opened only then, so a
+    // browser never tracked gets no database either).
+    if (id.erase()) queue.clear();
+    kv.del(decisionKey);
+    DEBUG && log(`${blocked} is on: nothing is stored or sent (what earlier visits stored is deleted)`);
     return api;
   }
 
@@ -173,18 +184,19 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
 
   watchClicks(cfg.downloadExtensions, {
     download: (a) => capture({ type: 'download' }, { href: a.href.slice(0, 500) }, a),
-    cta: (ctaId, el) => capture({ type: 'cta_click', ctaId: ctaId.slice(0, 128) }, { slot: el.getAttribute('data-le-slot') }, el),
+    cta: (ctaId, el) => capture({ type: 'cta_click', ctaId: ctaId.slice(0, 128) }, cleanProps({ slot: el.getAttribute('data-le-slot') }), el),
   });
   watchForms((form, kind) => {
     identify(readForm(form) as Traits, form);
-    const k = trackKind(kind);
+    // The one hidden field read, on purpose: the Turnstile token, for the demo_request event only.
+    const k = trackKind(kind, { turnstile: form.querySelector<HTMLInputElement>('[name="cf-turnstile-response"]')?.value ?? null });
     const props = cleanProps({ form: form.id || form.getAttribute('name') });
     if (k) capture(k, props, form, true);
     else void transport.send();
   });
   if (cfg.autoPageViews) {
     page();
-    watchRoutes(safe(() => routeKey(location.href) !== lastRoute && page()));
+    watchRoutes(safe(() => routeKey(location.href, cfg.queryPageViews) !== lastRoute && page()));
   }
   return api;
 }

@@ -13,6 +13,8 @@ export const BATCH_SIZE = 10;
 export const BATCH_WAIT_MS = 2000;
 /** Events kept in the offline queue; past it the oldest are dropped (and counted). */
 export const MAX_QUEUE = 500;
+/** Failed sends (5xx, 408, 429, network error while online) after which an event is given up (and counted). */
+export const MAX_ATTEMPTS = 8;
 
 /**
  * Fills every default.
@@ -24,6 +26,7 @@ export function resolveConfig(c: LeadEdgeConfig): ResolvedConfig {
     respectGpc: true,
     downloadExtensions: DEFAULT_DOWNLOAD_EXTENSIONS,
     autoPageViews: true,
+    keepParams: [],
     ...c,
   } as ResolvedConfig;
   r.endpoint = (c.endpoint ?? '').replace(/\/+$/, '');
@@ -32,7 +35,7 @@ export function resolveConfig(c: LeadEdgeConfig): ResolvedConfig {
 
 /**
  * Reads a script tag's data attributes (its `dataset`, so `data-respect-dnt` is `respectDnt`):
- * "" and "true" are true, "false" is false, `downloadExtensions` is a list.
+ * "" and "true" are true, "false" is false, `downloadExtensions` and `keepParams` are lists.
  * The endpoint defaults to the script's own origin.
  * @example configFromAttributes({ site: 'demo', consent: 'required' }, 'https://le.example.com/sdk.js')
  */
@@ -40,10 +43,12 @@ export function configFromAttributes(d: Record<string, string | undefined>, scri
   const c: Record<string, unknown> = { endpoint: scriptSrc && new URL(scriptSrc).origin };
   for (const k in d) {
     const v = d[k]!;
+    // Lists first: an empty list attribute must never read as `true`.
     c[k] =
-      v === 'false' ? false
+      k === 'downloadExtensions' ? v.toLowerCase().split(/[\s,.]+/)
+      : k === 'keepParams' ? v.split(/[\s,]+/)
+      : v === 'false' ? false
       : v === '' || v === 'true' ? true
-      : k === 'downloadExtensions' ? v.toLowerCase().split(/[\s,.]+/)
       : v;
   }
   return c as LeadEdgeConfig;

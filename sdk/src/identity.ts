@@ -41,12 +41,16 @@ export function createIdentity(kv: KV, useCookie: boolean, canStore: () => boole
     reset() {
       aid = uuid();
       session = null;
+      kv.del(SID);
       save();
     },
-    erase() {
-      if (useCookie) setCookie(AID, '', 0);
+    /** Deletes the stored ids (the cookie too, even in cookieless mode); true when an id was stored, i.e. this browser was tracked before. */
+    erase(): boolean {
+      const had = !!(getCookie(AID) || kv.get(AID));
+      setCookie(AID, '', 0);
       kv.del(AID);
       kv.del(SID);
+      return had;
     },
   };
 }

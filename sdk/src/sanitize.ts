@@ -8,6 +8,8 @@ import type { Props, PropValue, Traits } from './types';
 type Scalar = string | number | boolean | null;
 /** Keys that could reach an object's prototype; the Worker refuses them. */
 const FORBIDDEN = /^(__proto__|constructor|prototype)$/;
+/** Built-in event types: the Worker refuses them as custom event names. */
+const BUILT_IN = /^(page_view|download|webinar_signup|demo_request|identify|cta_click|track)$/;
 /** The Worker's (zod's) email pattern: an address it would refuse is left out. */
 export const EMAIL = /^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$/;
 
@@ -17,7 +19,8 @@ const scalar = (v: unknown): Scalar | undefined =>
   : undefined;
 
 /**
- * Keeps scalars (and arrays of scalars unless `arrays` is false) under the Worker's limits; drops the rest.
+ * Keeps scalars (and arrays of scalars unless `arrays` is false) under the Worker's limits; drops the
+ * rest, and every key the Worker refuses (empty, over 64 chars, reserved).
  * @example cleanProps({ plan: 'pro', seats: 5, nested: { a: 1 } }) // { plan: 'pro', seats: 5 }
  */
 export function cleanProps(input: unknown, arrays = true, maxKeys: number = LIMITS.maxProps): Props | undefined {
@@ -27,7 +30,7 @@ export function cleanProps(input: unknown, arrays = true, maxKeys: number = LIMI
     const v: PropValue | undefined = Array.isArray(raw)
       ? arrays ? raw.map(scalar).filter((x): x is Scalar => x !== undefined).slice(0, LIMITS.maxPropArrayLength) : undefined
       : scalar(raw);
-    if (v !== undefined && n < maxKeys && k.length <= LIMITS.maxPropKeyLength && !FORBIDDEN.test(k)) {
+    if (v !== undefined && n < maxKeys && k && k.length <= LIMITS.maxPropKeyLength && !FORBIDDEN.test(k)) {
       (out ??= {})[k] = v;
       n++;
     }
@@ -47,13 +50,15 @@ export function cleanTraits(input: unknown): Traits {
   const out: Record<string, unknown> = {};
   for (const [k, max] of Object.entries(TRAIT_MAX)) {
     let v = t[k];
-    if (typeof v === 'string') v = v.trim().slice(0, max);
+    // An email is never cut (a cut address could be someone else's): one too long is left out below.
+    if (typeof v === 'string') v = v.trim().slice(0, k === 'email' ? undefined : max);
     // Text traits must be strings; companySize may be a whole number (or a range such as "51-200").
     if (k === 'companySize' && /^\d{1,7}$/.test(String(v))) v = +String(v);
     else if (typeof v !== 'string') continue;
     if (v !== '') out[k] = v;
   }
-  if (!EMAIL.test(String(out.email))) delete out.email;
+  const email = String(out.email);
+  if (!EMAIL.test(email) || email.length > TRAIT_MAX.email) delete out.email;
   const custom = cleanProps(t.custom, false, LIMITS.maxCustomTraits);
   if (custom) out.custom = custom;
   return out as Traits;
@@ -72,6 +77,6 @@ export function cleanTopics(lists: (string | null | undefined)[]): string[] {
   return [...out].slice(0, LIMITS.maxTopicsPerEvent);
 }
 
-/** A custom event name the Worker accepts, or '' (the event is then dropped). */
+/** A custom event name the Worker accepts (not reserved, not a built-in type), or '' (the event is then dropped). */
 export const cleanEventName = (name: unknown): string =>
-  typeof name === 'string' && /^[A-Za-z][\w.:-]{0,63}$/.test(name) && !FORBIDDEN.test(name) ? name : '';
+  typeof name === 'string' && /^[A-Za-z][\w.:-]{0,63}$/.test(name) && !FORBIDDEN.test(name) && !BUILT_IN.test(name) ? name : '';

@@ -1,6 +1,7 @@
 /**
- * Personalized CTAs: fills `data-le-slot` elements from a decision (text via textContent, links
- * only http(s)), and the optional hide-until-decided style with its hard timeout.
+ * Personalized CTAs: fills `data-le-slot` elements from a decision (text via textContent, or the
+ * CTA's escaped `html` with allowHtml; links only http(s)), and the optional hide-until-decided
+ * style with its hard timeout.
  */
 import type { Cta, Decision } from './types';
 import { safeHref } from './urls';
@@ -12,7 +13,8 @@ function fill(el: HTMLElement, cta: Cta, allowHtml: boolean): void {
     target = document.createElement(href ? 'a' : 'span');
     el.replaceChildren(target);
   }
-  if (allowHtml) target.innerHTML = cta.text;
+  // `html` has the visitor's own values (name, company) escaped; `text` has them raw.
+  if (allowHtml) target.innerHTML = cta.html ?? cta.text;
   else target.textContent = cta.text;
   if (href && target instanceof HTMLAnchorElement) target.href = href;
   el.setAttribute('data-le-cta-id', cta.id);

@@ -1,6 +1,7 @@
 /**
  * Delivery: one batch at a time with `fetch` (keepalive, text/plain so no CORS preflight), retried
- * with jittered backoff and Retry-After; on page hide, what is left goes out with `sendBeacon`.
+ * with jittered backoff and Retry-After, each failure counted on the batch's events (given up after
+ * MAX_ATTEMPTS; events that failed less go first); on page hide, what is left goes out with `sendBeacon`.
  */
 import type { CollectResponse } from '../../worker/schema/responses';
 import { backoff, classify, retryAfterMs } from './backoff';
@@ -51,6 +52,8 @@ export function createTransport(
     inflight = [];
     const outcome = classify(status);
     if (outcome === 'retry') {
+      // A network error while the browser says it is offline is not the batch's fault: not counted.
+      if (status || navigator.onLine !== false) queue.fail(batch.items);
       retryAt = Date.now() + Math.max(backoff(attempt++), wait);
       DEBUG && log(`send failed (${status || 'network'}): retry #${attempt} in ${retryAt - Date.now()} ms`);
       return schedule(0);

@@ -25,8 +25,12 @@ export type Traits = {
 
 export type Stage = 'anonymous' | 'known' | 'mql' | 'sql' | 'sal' | 'disqualified';
 
-/** One call to action for a page slot (`data-le-slot`). */
-export type Cta = { id: string; text: string; href?: string; variant?: string };
+/**
+ * One call to action for a page slot (`data-le-slot`). `text` is plain text (visitor values as
+ * they are); `html` is the same text with the visitor values (`{{name}}`...) HTML-escaped, sent
+ * when that differs from `text`: `html ?? text` is what `allowHtml` puts into the page.
+ */
+export type Cta = { id: string; text: string; html?: string; href?: string; variant?: string };
 
 /** What the Worker decided for this visitor: stage and one CTA per slot. */
 export type Decision = {
@@ -58,13 +62,20 @@ export type LeadEdgeConfig = {
   allowHtml?: boolean;
   /** Send page views automatically, including SPA route changes. Default true. */
   autoPageViews?: boolean;
+  /** A change of query string alone (same path) is a new page view. Default false. */
+  queryPageViews?: boolean;
+  /** Query parameters kept in the page URL and referrer sent, besides `utm_*`; all others are removed before sending. Default none. */
+  keepParams?: string[];
 };
 
 /** The API of `window.leadedge` and of `createClient()`. No method ever throws. */
 export type LeadEdge = {
   /** Records a page view (automatic by default). */
   page(props?: Props): void;
-  /** Records an event: a known type (download, webinar_signup, demo_request, cta_click, page_view) or a custom name. */
+  /**
+   * Records an event: a known type (download, webinar_signup, demo_request, cta_click, page_view) or a custom name.
+   * For demo_request, `props.turnstile` (a Cloudflare Turnstile token) is sent as the event's own `turnstile` field, not as a prop.
+   */
   track(name: string, props?: Props): void;
   /** Attaches traits to this visitor. */
   identify(traits: Traits): void;

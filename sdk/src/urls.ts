@@ -1,4 +1,4 @@
-/** URL rules, pure: which CTA links are safe, what makes an SPA route, which links are downloads. */
+/** URL rules, pure: which CTA links are safe, what makes an SPA route, which links are downloads, which query parameters leave. */
 
 /**
  * The CTA link resolved against the page, or '' unless it is http(s).
@@ -15,14 +15,35 @@ export function safeHref(href: string | undefined, base: string): string {
 }
 
 /**
- * What makes a route: path and query, and the hash only when it is a hash route ("#/x", "#!x"),
- * so in-page anchors and repeated pushes of the same URL are not new page views.
- * @example routeKey('https://a.io/docs?v=2#intro') // '/docs?v=2'
+ * What makes a route: the path, the query only with `withQuery` (the queryPageViews option), and
+ * the hash only when it is a hash route ("#/x", "#!x"), so in-page anchors, repeated pushes of the
+ * same URL and, by default, query-string changes (UTM clean-up, search as you type) are not new page views.
+ * @example routeKey('https://a.io/docs?v=2#intro') // '/docs'
+ * @example routeKey('https://a.io/docs?v=2#intro', true) // '/docs?v=2'
  * @example routeKey('https://a.io/app#/settings') // '/app#/settings'
  */
-export function routeKey(href: string): string {
+export function routeKey(href: string, withQuery?: boolean): string {
   const u = new URL(href);
-  return u.pathname + u.search + (/^#[!/]/.test(u.hash) ? u.hash : '');
+  return u.pathname + (withQuery ? u.search : '') + (/^#[!/]/.test(u.hash) ? u.hash : '');
+}
+
+/**
+ * The URL with only the query parameters named `utm_*` or listed in `keep` (the keepParams option),
+ * so tokens and emails that GET forms put in query strings never leave the browser. The hash is kept.
+ * @example keepParams('https://a.io/p?email=a%40b.io&utm_source=x&ref=2', ['ref']) // 'https://a.io/p?utm_source=x&ref=2'
+ */
+export function keepParams(href: string, keep: string[]): string {
+  const u = new URL(href);
+  u.search = u.search
+    .slice(1)
+    .split('&')
+    .filter((p) => {
+      // The name as the page reads it (decoded, "+" as a space); a malformed escape never throws here.
+      const name = new URLSearchParams(p).keys().next().value;
+      return name !== undefined && (name.startsWith('utm_') || keep.includes(name));
+    })
+    .join('&');
+  return u.href;
 }
 
 /**

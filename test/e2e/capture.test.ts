@@ -1,4 +1,5 @@
-/** Capture in real Chromium against the real Worker: page views (SPA too), downloads, forms. */
+/** Capture in real Chromium against the real Worker: page views (SPA too), query parameters, downloads, forms. */
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageViews, startHarness, type Harness } from './harness';
 
@@ -10,6 +11,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+/**
+ * A fresh visitor on `fixture` whose page records every body the SDK hands to fetch or sendBeacon,
+ * in sessionStorage so it outlives same-origin navigations (the DevTools request events may miss
+ * the body of a keepalive request).
+ */
+async function recordingPage(fixture: string): Promise<{ page: Page; sent: () => Promise<string[]> }> {
+  const context = await h.newContext();
+  await context.addInitScript(() => {
+    const keep = (body: unknown) => {
+      const all = JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as unknown[];
+      sessionStorage.setItem('__sent', JSON.stringify([...all, String(body)]));
+    };
+    const { fetch: f } = window;
+    window.fetch = (input, init) => (keep(init?.body), f(input, init));
+    const beacon = navigator.sendBeacon.bind(navigator);
+    navigator.sendBeacon = (url, data) => (keep(data), beacon(url, data));
+  });
+  const page = await context.newPage();
+  await page.goto(`${h.siteUrl}/${fixture}`);
+  return { page, sent: () => page.evaluate(() => JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as string[]) };
+}
 
 describe('capture', () => {
   it('counts each SPA route once: pushState, replaceState, popstate and hash routes, not repeats or anchors', async () => {
@@ -23,7 +46,7 @@ describe('capture', () => {
     await step(() => history.pushState({}, '', '/spa/a')); // same route again
     await step(() => history.replaceState({}, '', '/spa/a')); // normalisation, same route
     await step(() => history.pushState({}, '', '/spa/a#anchor-target')); // in-page anchor
-    await step(() => history.pushState({}, '', '/spa/b?tab=2'));
+    await step(() => history.pushState({}, '', '/spa/b?utm_source=news&tab=2'));
     await step(() => history.back()); // popstate back to /spa/a#anchor-target
     await step(() => (location.hash = '#/settings')); // hash router
     await step(() => history.replaceState({}, '', '/spa/c')); // a redirect-style replace is a new route
@@ -32,13 +55,53 @@ describe('capture', () => {
     expect(pageViews(v).map((e) => e.url?.replace(h.siteUrl, ''))).toEqual([
       '/spa.html',
       '/spa/a',
-      '/spa/b?tab=2',
+      '/spa/b?utm_source=news', // only utm_* and data-keep-params parameters leave the browser
       '/spa/a#anchor-target',
       '/spa/a#/settings',
       '/spa/c',
     ]);
     await page.waitForTimeout(500);
     expect((await h.visitor(aid))!.counts.page_view).toBe(6);
+  });
+
+  it('a change of query string alone is not a page view (UTM clean-up, search as you type); a new path is', async () => {
+    const page = await h.newPage('spa.html?utm_source=news&utm_medium=mail');
+    const aid = await h.anonymousId(page);
+    const step = async (fn: () => void) => {
+      await page.evaluate(fn);
+      await page.waitForTimeout(60);
+    };
+    await step(() => history.replaceState({}, '', location.pathname)); // UTM clean-up
+    await step(() => history.replaceState({}, '', '/spa.html?q=a'));
+    await step(() => history.replaceState({}, '', '/spa.html?q=ab'));
+    await step(() => history.pushState({}, '', '/spa/results?q=ab'));
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 2);
+    expect(pageViews(v).map((e) => e.url?.replace(h.siteUrl, ''))).toEqual(['/spa.html?utm_source=news&utm_medium=mail', '/spa/results']);
+    await page.waitForTimeout(500);
+    expect((await h.visitor(aid))!.counts.page_view).toBe(2);
+  });
+
+  it('with data-query-page-views each query string is a page view, and data-keep-params keeps the listed parameters', async () => {
+    const page = await h.newPage('spa-query.html');
+    const aid = await h.anonymousId(page);
+    await page.evaluate(() => history.replaceState({}, '', '/spa-query.html?q=a&page=2'));
+    await page.waitForTimeout(60);
+    await page.evaluate(() => history.replaceState({}, '', '/spa-query.html?q=ab&page=2'));
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 3);
+    expect(pageViews(v).map((e) => e.url?.replace(h.siteUrl, ''))).toEqual(['/spa-query.html', '/spa-query.html?q=a', '/spa-query.html?q=ab']);
+  });
+
+  it('page URLs and referrers keep only utm_* and the parameters the site lists: tokens and emails from GET forms never leave', async () => {
+    const { page, sent } = await recordingPage('keep.html?email=dana%40bigco.com&token=s3cr3t&plan=pro&utm_source=news');
+    const aid = await h.anonymousId(page);
+    await page.click('#again');
+    const v = await h.waitForVisitor(aid, (x) => x.counts.page_view === 2);
+    const [first, second] = pageViews(v);
+    expect(first!.url).toBe(`${h.siteUrl}/keep.html?plan=pro&utm_source=news`);
+    expect(second!.url).toBe(`${h.siteUrl}/keep.html?plan=team&utm_campaign=spring`);
+    const bodies = (await sent()).join('\n');
+    expect(bodies).toContain(`"referrer":"${h.siteUrl}/keep.html?plan=pro&utm_source=news"`);
+    expect(JSON.stringify(v) + bodies).not.toMatch(/dana|s3cr3t|r-123/);
   });
 
   it('a download click followed by an immediate navigation still arrives, and so does a batched event', async () => {
@@ -67,7 +130,7 @@ describe('capture', () => {
   });
 
   it('a demo request form becomes identify + demo_request, never reads password, card or hidden fields, and still submits', async () => {
-    const page = await h.newPage('form.html');
+    const { page, sent } = await recordingPage('form.html');
     const aid = await h.anonymousId(page);
     await page.click('#submit');
     await page.waitForURL('**/thanks.html?*');
@@ -76,5 +139,22 @@ describe('capture', () => {
     expect(v.traits).toEqual({ email: 'dana@bigco.com', name: 'Dana Scully', company: 'BigCo', title: 'Head of Growth' });
     expect(JSON.stringify(v)).not.toMatch(/hunter2|4111|newsletter|not a trait/);
     expect(v.timeline.find((e) => e.type === 'demo_request')!.props).toEqual({ form: 'demo-form' });
+    // The Turnstile widget's hidden field is read on purpose: the token rides on the demo_request
+    // event itself, never as a trait or a prop.
+    const events = (await sent()).flatMap((b) => (JSON.parse(b) as { events: { type: string; turnstile?: string; traits?: object; props?: object }[] }).events);
+    expect(events.find((e) => e.type === 'demo_request')).toMatchObject({ turnstile: 'turnstile-token-0x4AAA', props: { form: 'demo-form' } });
+    expect(JSON.stringify(events.map((e) => [e.traits, e.props]))).not.toContain('turnstile-token');
+  });
+
+  it('track("demo_request", { turnstile }) sends the token as the event\'s field, not a prop', async () => {
+    const { page, sent } = await recordingPage('page.html');
+    const aid = await h.anonymousId(page);
+    await page.evaluate(() => (window as unknown as { leadedge: { track(n: string, p: object): void } }).leadedge.track('demo_request', { turnstile: 'tok-from-api', plan: 'team' }));
+    const v = await h.waitForVisitor(aid, (x) => x.counts.demo_request === 1);
+    const events = (await sent()).flatMap((b) => (JSON.parse(b) as { events: { type: string; turnstile?: string; props?: object }[] }).events);
+    const demo = events.find((e) => e.type === 'demo_request')!;
+    expect(demo.turnstile).toBe('tok-from-api');
+    expect(demo.props).toEqual({ plan: 'team' });
+    expect(v.timeline.find((e) => e.type === 'demo_request')!.props).toEqual({ plan: 'team' });
   });
 });

@@ -5,7 +5,7 @@
 import type { CtaRule, SiteConfig, Stage } from '../schema/config';
 import { hasDone, topTopics, type Aggregates } from '../scoring/aggregates';
 import type { Cta, Decision } from '../schema/responses';
-import { renderTemplate, type TemplateVars } from './template';
+import { escapeHtml, renderTemplate, type TemplateVars } from './template';
 
 export type { Cta, Decision };
 
@@ -56,11 +56,19 @@ function templateVars(input: DecisionInput, topics: string[]): TemplateVars {
   };
 }
 
+/**
+ * `text` keeps visitor values raw (onDecision listeners and textContent use it); `html` is the
+ * same rendering with them HTML-escaped, for pages that allow HTML in CTAs (the rule's own markup
+ * renders, a visitor named `<img onerror=...>` does not). It is sent only when it differs from
+ * `text` (a value held `& < > " '`): otherwise `html ?? text` is the same string, in fewer bytes.
+ */
 function renderCta(rule: CtaRule, vars: TemplateVars): Cta {
   const cta: Cta = {
     id: renderTemplate(rule.id, vars, slug),
     text: renderTemplate(rule.text, vars),
   };
+  const html = renderTemplate(rule.text, vars, escapeHtml);
+  if (html !== cta.text) cta.html = html;
   if (rule.href) cta.href = renderTemplate(rule.href, vars, encodeURIComponent);
   if (rule.variant) cta.variant = rule.variant;
   return cta;

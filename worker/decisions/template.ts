@@ -1,4 +1,4 @@
-/** `{{variable|fallback}}` templates for CTA text, ids and links. No logic, no HTML. */
+/** `{{variable|fallback}}` templates for CTA text, ids and links. No logic; values are escaped for HTML with `escapeHtml`. */
 
 export type TemplateVars = Record<string, string | undefined>;
 
@@ -18,3 +18,11 @@ export function renderTemplate(
     return value ? encode(value) : (fallback ?? '');
   });
 }
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * A visitor-supplied value made inert in HTML text and attribute values.
+ * @example escapeHtml('<img src=x onerror="alert(1)">') // '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+ */
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);

@@ -5,6 +5,10 @@ import { StageSchema } from './config';
 export const CtaSchema = z.object({
   id: z.string().describe('Stable id, reported back in cta_click'),
   text: z.string().describe('Plain text; the SDK sets it with textContent'),
+  html: z
+    .string()
+    .optional()
+    .describe('The text with its visitor values ({{name}}...) HTML-escaped, present when that differs from text; what the SDK puts into innerHTML with allowHtml (html ?? text)'),
   href: z.string().optional(),
   variant: z.string().optional(),
 });
@@ -24,7 +28,10 @@ export const CollectResponseSchema = DecisionSchema.extend({
   accepted: z.number().int().describe('Events applied now'),
   duplicates: z.number().int().describe('Events already applied before (same id): ignored'),
   tracked: z.boolean().describe('false when the request carried Sec-GPC: 1 and the site honours it'),
-  erased: z.literal(true).optional().describe('This visitor was erased: events captured before the erasure were refused. The SDK forgets its id and queue.'),
+  erased: z
+    .literal(true)
+    .optional()
+    .describe('The visitor was erased: events captured before the erasure were refused, and the SDK forgets its anonymous id, session, cached decision and queued events'),
 });
 export type CollectResponse = z.infer<typeof CollectResponseSchema>;
 

@@ -8,7 +8,7 @@ import { traitFor } from '../../../sdk/src/form-fields';
 import { privacyBlocked } from '../../../sdk/src/privacy';
 import { cleanEventName, cleanProps, cleanTopics, cleanTraits } from '../../../sdk/src/sanitize';
 import { SESSION_MS, touchSession } from '../../../sdk/src/session';
-import { isDownload, routeKey, safeHref } from '../../../sdk/src/urls';
+import { isDownload, keepParams, routeKey, safeHref } from '../../../sdk/src/urls';
 
 let n = 0;
 const makeItem = (over: Partial<Item> = {}, props?: Record<string, string>): Item => ({
@@ -52,6 +52,13 @@ describe('batches', () => {
     expect(batches.length).toBeGreaterThan(1);
     for (const b of batches) expect(new Blob([b.body]).size).toBeLessThanOrEqual(64 * 1024);
   });
+  it('events that failed fewer times go first, in their own batches, so a batch that keeps failing never holds back new events', () => {
+    const old = [makeItem({ n: 3 }), makeItem({ n: 3 })];
+    const fresh = [makeItem(), makeItem()];
+    const retried = makeItem({ n: 1 });
+    const batches = toBatches([...old, fresh[0]!, retried, fresh[1]!], 'demo', {}, 1);
+    expect(batches.map((b) => b.items)).toEqual([fresh, [retried], old]);
+  });
   it('the queue keeps the newest events past its bound', () => {
     expect(bounded([1, 2, 3, 4], 2)).toEqual([3, 4]);
     expect(bounded([1], 2)).toEqual([1]);
@@ -81,6 +88,12 @@ describe('config', () => {
     });
     expect(configFromAttributes({ site: 'demo', endpoint: 'https://other.example' }, 'https://le.example.com/sdk.js').endpoint).toBe('https://other.example');
   });
+  it('data-keep-params is a comma-separated list (case kept); data-query-page-views a flag; an empty list is never `true`', () => {
+    const c = configFromAttributes({ site: 'demo', keepParams: 'ref, planId,q', queryPageViews: '' }, '');
+    expect(c).toMatchObject({ keepParams: ['ref', 'planId', 'q'], queryPageViews: true });
+    expect(resolveConfig({ site: 'demo' })).toMatchObject({ keepParams: [] });
+    expect(configFromAttributes({ site: 'demo', keepParams: '', downloadExtensions: '' }, '')).toMatchObject({ keepParams: [''], downloadExtensions: [''] });
+  });
 });
 
 describe('privacy', () => {
@@ -99,12 +112,19 @@ describe('events', () => {
     expect(trackKind('demo_request')).toEqual({ type: 'demo_request' });
     expect(trackKind('cta_click', { ctaId: 'hero-1' })).toEqual({ type: 'cta_click', ctaId: 'hero-1' });
     expect(trackKind('cta_click')).toBeNull();
-    expect(trackKind('identify')).toEqual({ type: 'track', name: 'identify' });
+    expect(trackKind('identify')).toBeNull(); // the Worker refuses built-in types as custom names
     expect(trackKind('pricing_calculator')).toEqual({ type: 'track', name: 'pricing_calculator' });
     expect([trackKind('1bad'), trackKind('constructor'), trackKind('has space'), trackKind(42)]).toEqual([null, null, null, null]);
   });
+  it('a demo request carries its Turnstile token (1-2048 chars) as its own field', () => {
+    expect(trackKind('demo_request', { turnstile: 'tok-1', plan: 'pro' })).toEqual({ type: 'demo_request', turnstile: 'tok-1' });
+    expect(trackKind('demo_request', { turnstile: 'x'.repeat(2049) })).toEqual({ type: 'demo_request' });
+    expect(trackKind('demo_request', { turnstile: '' })).toEqual({ type: 'demo_request' });
+    expect(trackKind('demo_request', { turnstile: 5 })).toEqual({ type: 'demo_request' });
+    expect(trackKind('download', { turnstile: 'tok-1' })).toEqual({ type: 'download' });
+  });
   it('page fields: http(s) URLs only, cut to the limits', () => {
-    expect(pageFields('https://a.io/p?q=1#x', 'Pricing', 'https://google.com/')).toEqual({
+    expect(pageFields('https://a.io/p?q=1#x', 'Pricing', 'https://google.com/', ['q'])).toEqual({
       url: 'https://a.io/p?q=1#x',
       path: '/p',
       title: 'Pricing',
@@ -112,7 +132,12 @@ describe('events', () => {
     });
     const local = pageFields('file:///tmp/x.html', '', '');
     expect(local).toEqual({ url: undefined, path: '/tmp/x.html', title: undefined, referrer: undefined });
-    expect(pageFields(`https://a.io/?q=${'x'.repeat(3000)}`, 't'.repeat(400), '').url).toHaveLength(2048);
+    expect(pageFields(`https://a.io/?utm_term=${'x'.repeat(3000)}`, 't'.repeat(400), '').url).toHaveLength(2048);
+  });
+  it('page URL and referrer keep only utm_* and the listed query parameters', () => {
+    const f = pageFields('https://a.io/thanks?email=ana%40acme.io&token=s3cr3t&utm_source=news&plan=pro#top', '', 'https://a.io/reset?token=abc&utm_medium=mail', ['plan']);
+    expect(f.url).toBe('https://a.io/thanks?utm_source=news&plan=pro#top');
+    expect(f.referrer).toBe('https://a.io/reset?utm_medium=mail');
   });
 });
 
@@ -155,10 +180,20 @@ describe('urls', () => {
     expect(safeHref('https://b.io/x', 'https://a.io/')).toBe('https://b.io/x');
     expect([safeHref('javascript:alert(1)', 'https://a.io/'), safeHref('data:text/html,x', 'https://a.io/'), safeHref(undefined, 'https://a.io/'), safeHref('', 'https://a.io/')]).toEqual(['', '', '', '']);
   });
-  it('a route is path + query, plus the hash only for hash routers', () => {
-    expect(routeKey('https://a.io/docs?v=2#intro')).toBe('/docs?v=2');
+  it('a route is the path (and the query only with queryPageViews), plus the hash only for hash routers', () => {
+    expect(routeKey('https://a.io/docs?v=2#intro')).toBe('/docs');
+    expect(routeKey('https://a.io/docs?utm_source=x')).toBe(routeKey('https://a.io/docs'));
+    expect(routeKey('https://a.io/docs?v=2#intro', true)).toBe('/docs?v=2');
     expect(routeKey('https://a.io/app#/settings')).toBe('/app#/settings');
     expect(routeKey('https://a.io/app#!/x')).toBe('/app#!/x');
+  });
+  it('query parameters: utm_* and the listed ones stay, as written; the rest go, and "?" with them', () => {
+    expect(keepParams('https://a.io/p?email=a%40b.io&utm_source=x&ref=2', ['ref'])).toBe('https://a.io/p?utm_source=x&ref=2');
+    expect(keepParams('https://a.io/p?token=1&sid=2#/x?token=3', [])).toBe('https://a.io/p#/x?token=3');
+    expect(keepParams('https://a.io/p?q=a+b%20c&q=d&bad=%E0%A4%A', ['q'])).toBe('https://a.io/p?q=a+b%20c&q=d');
+    expect(keepParams('https://a.io/p?my+key=1&my%20key=2&flag&=x', ['my key', 'flag'])).toBe('https://a.io/p?my+key=1&my%20key=2&flag');
+    expect(keepParams('https://a.io/p?UTM_SOURCE=x&utm_=y', [])).toBe('https://a.io/p?utm_=y');
+    expect(keepParams('https://a.io/p?', [])).toBe('https://a.io/p');
   });
   it('downloads are http(s) links to listed extensions, any case, ignoring the query', () => {
     expect(isDownload('https://a.io/files/Report.PDF?v=1', ['pdf'])).toBe(true);
