@@ -5,8 +5,8 @@ import { pageViews, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
-  // `tab` is kept in stored URLs (the Worker drops query parameters a site does not list, utm_* aside).
-  h = await startHarness({ site: 'e2e-capture', config: { privacy: { keepQueryParams: ['tab'] } } });
+  // The parameters these pages keep (data-keep-params) are kept in stored URLs too: the Worker drops the ones a site does not list, utm_* aside.
+  h = await startHarness({ site: 'e2e-capture', config: { privacy: { keepQueryParams: ['tab', 'plan', 'q'] } } });
 });
 afterAll(async () => {
   await h?.close();
