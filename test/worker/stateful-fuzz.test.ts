@@ -130,11 +130,12 @@ type Model = {
   config: SiteConfigInput;
   /** The Worker's time of the verdict in force (its clock, not the model's). */
   lastVerdictAt?: number;
+  lastVerdict?: RefVerdictInput;
 };
 type Real = { site: string; aid: string; stub: DurableObjectStub<VisitorObject>; erased: boolean };
 
 /** Totals over the whole run, so a run that never reached a fault says so. */
-const tally = { sequences: 0, profiles: 0, midTransactionFaults: 0, afterCommitFaults: 0, erasures: 0, restages: 0, verdicts: 0, resends: 0 };
+const tally = { sequences: 0, commands: 0, profiles: 0, midTransactionFaults: 0, afterCommitFaults: 0, erasures: 0, restages: 0, verdicts: 0, resends: 0 };
 
 function materialize(specs: EventSpec[], m: Model, now: number): RefEvent[] {
   return specs.map((s) => ({
@@ -207,6 +208,7 @@ class Beacon implements fc.AsyncCommand<Model, Real> {
   constructor(readonly specs: EventSpec[]) {}
   check = () => true;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     const events = materialize(this.specs, m, Date.now());
     m.beacons.push(events);
     const want = m.ref.beacon(events);
@@ -224,6 +226,7 @@ class Resend implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = (m: Readonly<Model>) => m.beacons.length > 0;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     tally.resends += 1;
     const events = [...m.beacons[this.pick % m.beacons.length]!, ...materialize(this.extra, m, Date.now())];
     if (this.extra.length) m.beacons.push(events);
@@ -247,6 +250,7 @@ class FaultyBeacon implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = () => true;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     const events = materialize(this.specs, m, Date.now());
     m.beacons.push(events);
     await setFault(r, this.where);
@@ -276,24 +280,29 @@ class FaultyBeacon implements fc.AsyncCommand<Model, Real> {
 class Alarm implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     await runDurableObjectAlarm(r.stub);
     await expectProfile(m, r);
   }
   toString = () => 'alarm';
 }
 
+/** Sales' verdict; `null`: the last verdict sent, again (a double click, a retried request). */
 class Verdict implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly input: RefVerdictInput) {}
-  check = () => true;
+  constructor(readonly given: RefVerdictInput | null) {}
+  check = (m: Readonly<Model>) => this.given !== null || m.lastVerdict !== undefined;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     tally.verdicts += 1;
+    const input = this.given ?? m.lastVerdict!;
+    m.lastVerdict = input;
     // Events captured before and after the verdict are never in its millisecond (a recycle only counts later demo requests).
     await sleep(3);
     const before = Date.now();
-    const res = await api(`/v1/admin/sites/${r.site}/visitors/${r.aid}/verdict`, { method: 'POST', json: this.input });
+    const res = await api(`/v1/admin/sites/${r.site}/visitors/${r.aid}/verdict`, { method: 'POST', json: input });
     const after = Date.now();
     await sleep(3);
-    const want = m.ref.verdict(this.input, before);
+    const want = m.ref.verdict(input, before);
     expect(res.status, JSON.stringify(res.body)).toBe(want.status);
     if (want.status === 200) {
       expect(res.body.visitor.stage).toBe(want.stage);
@@ -310,7 +319,7 @@ class Verdict implements fc.AsyncCommand<Model, Real> {
     } else expect(res.body.error.code).toBe(want.code);
     await expectProfile(m, r);
   }
-  toString = () => `verdict(${JSON.stringify(this.input)})`;
+  toString = () => (this.given ? `verdict(${JSON.stringify(this.given)})` : 'verdict(again)');
 }
 
 /**
@@ -322,6 +331,7 @@ class Erase implements fc.AsyncCommand<Model, Real> {
   constructor(readonly again = false) {}
   check = (m: Readonly<Model>) => this.again || !m.ref.erasedAndGone;
   async run(m: Model, r: Real) {
+    tally.commands += 1;
     tally.erasures += 1;
     await sleep(3);
     const at = Date.now();
@@ -344,7 +354,10 @@ class ConfigChange implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = () => true;
   async run(m: Model, r: Real) {
-    // The pass walks the leads index: wait until the visitor's row is there (it follows each transition through the outbox).
+    tally.commands += 1;
+    // The pass walks the leads index: wait until the visitor's row is there (it follows each transition through the
+    // outbox; after a crash after commit, through the alarm, run now rather than in 5 s).
+    await runDurableObjectAlarm(r.stub);
     if (m.ref.indexed) await eventually(async () => expect(await indexedStage(r)).toBe(m.ref.currentStage), 5_000);
     const next = siteConfig(m.hook, this.variant);
     const res = await api(`/v1/admin/sites/${r.site}?restage=${this.restage}`, { method: 'PUT', json: next });
@@ -382,10 +395,11 @@ const commandsArb = fc.commands(
     fc.tuple(eventsArb, fc.constantFrom('midTransaction' as const, 'afterCommit' as const)).map(([e, where]) => new FaultyBeacon(e, where)),
     fc.constant(new Alarm()),
     verdictArb.map((v) => new Verdict(v)),
+    fc.constant(new Verdict(null)),
     fc.constant(new Erase()),
     fc.tuple(fc.integer({ min: 0, max: VARIANTS - 1 }), fc.constantFrom('quiet' as const, 'none' as const)).map(([v, restage]) => new ConfigChange(v, restage)),
   ],
-  { maxCommands: MAX_COMMANDS },
+  { maxCommands: MAX_COMMANDS, size: 'max' },
 );
 
 /** Alerts the receiver got for this hook, as the model's keys (one per webhook-id: receivers de-duplicate by it). */
