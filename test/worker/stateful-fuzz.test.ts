@@ -24,7 +24,7 @@ import { ReferenceVisitor, type RefEvent, type RefTraits, type RefVerdictInput }
 import { api, collect, eventually, profile } from './helpers';
 
 const SEED = Date.now() % 2 ** 31;
-/** Sequences per run and commands per sequence: about 400 commands, a few seconds in workerd. */
+/** Sequences per run and commands per sequence: about 300 commands, 11 s in workerd here (20 s while other suites run). */
 const RUNS = 40;
 const MAX_COMMANDS = 15;
 const MINUTE = 60_000;
@@ -66,7 +66,7 @@ function siteConfig(hook: string, variant: number): SiteConfigInput {
     scoring: { halfLifeDays: 0, behavior: BEHAVIOR, fit: FIT },
     stages: { mql: { score: 40, fit: 10 }, sql: { score: 100, fit: 0 } },
     webhooks: [{ id: 'crm', url: `${rx}/hooks/${hook}`, secret: TEST_WEBHOOK_SECRET, events: ['lead.stage_changed', 'lead.demo_requested', 'lead.verdict'] }],
-    delivery: { retryScheduleSeconds: [0.05, 0.1], timeoutMs: 2000 },
+    delivery: { retryScheduleSeconds: [0.05, 0.1], timeoutMs: 10_000 },
   };
   const variants: Partial<SiteConfigInput>[] = [
     {},
@@ -402,13 +402,16 @@ const commandsArb = fc.commands(
   { maxCommands: MAX_COMMANDS, size: 'max' },
 );
 
-/** Alerts the receiver got for this hook, as the model's keys (one per webhook-id: receivers de-duplicate by it). */
-async function delivered(hook: string): Promise<{ keys: string[]; ids: string[] }> {
+/**
+ * Alerts the receiver got for this hook, as the model's keys, one per webhook-id: delivery is at
+ * least once with a stable id, and receivers de-duplicate by it (a slow answer may be retried).
+ */
+async function delivered(hook: string): Promise<string[]> {
   const log = (await (await fetch(`${rx}/log/${hook}`)).json()) as { deliveries: { id: string; payload: any }[] };
-  const keys = log.deliveries.map(({ payload: { type, data } }) =>
+  const byId = new Map(log.deliveries.map((d) => [d.id, d.payload]));
+  return [...byId.values()].map(({ type, data }) =>
     type === 'lead.stage_changed' ? `${type}:${data.previousStage}>${data.stage}` : type === 'lead.demo_requested' ? `${type}:${data.trigger.id}` : `${type}:${data.verdict.verdict}/${data.verdict.action ?? ''}`,
   );
-  return { keys, ids: log.deliveries.map((d) => d.id) };
 }
 
 const sorted = (a: readonly string[]) => [...a].sort();
@@ -433,13 +436,12 @@ async function runSequence(cmds: Iterable<fc.AsyncCommand<Model, Real>>) {
   const real: Real = { site, aid, stub: visitorStub(env as never, site, aid) as DurableObjectStub<VisitorObject>, erased: false };
   await fc.asyncModelRun(() => ({ model, real }), cmds);
 
-  // Alerts: each one the model expects, once (an erasure may drop alerts still waiting to be sent).
+  // Alerts: each one the model expects, once (an erasure may drop alerts still waiting to be sent), and no other.
   await runDurableObjectAlarm(real.stub);
   await eventually(async () => {
     const got = await delivered(hook);
-    expect(new Set(got.ids).size, 'no webhook-id delivered twice').toBe(got.ids.length);
-    if (real.erased) expect(withinMultiset(got.keys, model.ref.alerts), `alerts ${JSON.stringify(sorted(got.keys))} within ${JSON.stringify(sorted(model.ref.alerts))}`).toBe(true);
-    else expect(sorted(got.keys), 'alerts received').toEqual(sorted(model.ref.alerts));
+    if (real.erased) expect(withinMultiset(got, model.ref.alerts), `alerts ${JSON.stringify(sorted(got))} within ${JSON.stringify(sorted(model.ref.alerts))}`).toBe(true);
+    else expect(sorted(got), 'alerts received').toEqual(sorted(model.ref.alerts));
   }, 5_000);
   // The leads index: the visitor's row, at its stage, once the outbox has told the site object.
   await eventually(async () => expect(await indexedStage(real), 'leads index row').toBe(model.ref.indexed ? model.ref.currentStage : null), 5_000);
