@@ -72,6 +72,8 @@ type Thresholds = { score: number; fit: number };
 
 const RANK: Record<Stage, number> = { anonymous: 0, known: 1, mql: 2, sql: 3, sal: 4, disqualified: 4 };
 const VERDICT_STAGE = { accepted: 'sal', disqualify: 'disqualified', recycle: 'mql' } as const;
+/** Cells a cooldown rule remembers (README "Cooldowns"): written from the docs, not imported. */
+const COOLDOWN_CELLS_KEPT = 16;
 
 export class ReferenceVisitor {
   private config!: SiteConfigInput;
@@ -229,25 +231,34 @@ export class ReferenceVisitor {
     }
   }
 
-  /** Behaviour rules of the current config that match, less those inside their cooldown (decided on arrival). */
+  /**
+   * Behaviour rules of the current config that match, less those whose cooldown already counted
+   * this event's cell (README "Cooldowns"): a rule with `cooldownMinutes: C` counts at most one
+   * event per C-minute cell of the clock (cells from the Unix epoch), remembering the newest 16
+   * cells it counted; an event in a cell older than all 16 remembered ones is not counted. (Events
+   * here are minutes apart, so the 7-day horizon never comes into play.)
+   */
   private rulesCountedNow(event: RefEvent, at: number): string[] {
     const counted: string[] = [];
     for (const rule of this.config.scoring?.behavior ?? []) {
       if (!matches(rule, event)) continue;
       const cooldownMs = (rule.cooldownMinutes ?? 0) * 60_000;
-      // "A matching event within this many minutes of the rule's last counted event is not counted again."
-      const last = this.lastCounted(rule.id);
-      if (last !== null && cooldownMs > 0 && Math.abs(at - last) < cooldownMs) continue;
+      if (cooldownMs > 0) {
+        const cell = Math.floor(at / cooldownMs);
+        const remembered = this.countedCells(rule.id, cooldownMs).slice(-COOLDOWN_CELLS_KEPT);
+        if (remembered.includes(cell)) continue;
+        if (remembered.length >= COOLDOWN_CELLS_KEPT && cell < remembered[0]!) continue;
+      }
       counted.push(rule.id);
     }
     return counted;
   }
 
-  /** The latest time at which this rule counted an event, or null. */
-  private lastCounted(ruleId: string): number | null {
-    let last: number | null = null;
-    for (const a of this.applied) if (a.counted.includes(ruleId)) last = last === null ? a.at : Math.max(last, a.at);
-    return last;
+  /** The distinct cells (ascending) of the events this rule counted. */
+  private countedCells(ruleId: string, cooldownMs: number): number[] {
+    const cells = new Set<number>();
+    for (const a of this.applied) if (a.counted.includes(ruleId)) cells.add(Math.floor(a.at / cooldownMs));
+    return [...cells].sort((x, y) => x - y);
   }
 
   // ---- what follows from the applied events ------------------------------------------------------

@@ -34,6 +34,9 @@ describe('an erased visitor stays erased', () => {
     await eventually(async () => expect((await api(`/v1/admin/sites/${site}/visitors`)).body.total).toBe(1));
     expect((await api(`/v1/admin/sites/${site}/visitors/${old.anonymousId}`, { method: 'DELETE' })).status).toBe(200);
 
+    // As a server integration would re-send it (verbatim, its old sentAt) and as the SDK would (sentAt now).
+    const verbatim = await collect(old);
+    expect(verbatim.body).toMatchObject({ accepted: 0, tracked: false, erased: true });
     const replay = await collect({ ...old, sentAt: Date.now() + 1000 });
     expect(replay.status).toBe(200);
     expect(replay.body).toMatchObject({ accepted: 0, tracked: false, erased: true, visitor: { stage: 'anonymous' } });

@@ -77,11 +77,12 @@ function siteConfig(hook: string, variant: number): SiteConfigInput {
       scoring: { halfLifeDays: 0, behavior: with_(with_(BEHAVIOR, 'demo', { points: 30 }), 'careers', { points: -40 }), fit: FIT.map((f) => (f.id === 'senior' ? { ...f, points: 5 } : f)) },
       stages: { mql: { score: 40, fit: 10 }, sql: { score: 70, fit: 0 } },
     },
-    // Harder thresholds, no cooldown on pricing, the calculator rule removed (its counts come back if it returns).
-    { scoring: { halfLifeDays: 0, behavior: with_(BEHAVIOR, 'pricing', { cooldownMinutes: 0 }).filter((r) => r.id !== 'calc'), fit: FIT }, stages: { mql: { score: 60, fit: 20 }, sql: { score: 200, fit: 20 } } },
-    // A rule that matches other pages from now on, a new topic rule, no cooldown on page views.
+    // Harder thresholds, more points for pricing, the calculator rule removed (its counts come back if it returns).
+    { scoring: { halfLifeDays: 0, behavior: with_(BEHAVIOR, 'pricing', { points: 20 }).filter((r) => r.id !== 'calc'), fit: FIT }, stages: { mql: { score: 60, fit: 20 }, sql: { score: 200, fit: 20 } } },
+    // A rule that matches other pages from now on, a new topic rule, page views capped higher.
+    // (Cooldown lengths never change here: a rule's counted cells are kept in the cells of the cooldown they were counted under.)
     {
-      scoring: { halfLifeDays: 0, behavior: [...with_(with_(BEHAVIOR, 'blog', { when: { type: 'page_view', path: '/docs/**' } }), 'page', { cooldownMinutes: 0 }), { id: 'security', when: { topic: 'security' }, points: 6 }], fit: FIT },
+      scoring: { halfLifeDays: 0, behavior: [...with_(with_(BEHAVIOR, 'blog', { when: { type: 'page_view', path: '/docs/**' } }), 'page', { maxPoints: 20 }), { id: 'security', when: { topic: 'security' }, points: 6 }], fit: FIT },
     },
   ];
   return { ...base, ...variants[variant] };
@@ -329,7 +330,7 @@ class Verdict implements fc.AsyncCommand<Model, Real> {
  */
 class Erase implements fc.AsyncCommand<Model, Real> {
   constructor(readonly again = false) {}
-  check = (m: Readonly<Model>) => this.again || !m.ref.erasedAndGone;
+  check = () => true;
   async run(m: Model, r: Real) {
     tally.commands += 1;
     tally.erasures += 1;
@@ -464,11 +465,10 @@ describe(`stateful fuzzing of one visitor against a reference model (seed ${SEED
     expect(tally.restages, `seed ${SEED}`).toBeGreaterThan(0);
   }, 600_000);
 
-  // BUG, found by this suite (seed 1196947873, shrunk to these four commands): a second DELETE of an
-  // erased visitor answers 404 but deletes the tombstone the first one left, so the browser's old
-  // queue, re-sent, brings the erased visitor back. Kept apart so the main property can still look
-  // for other divergences; the lead decides on the fix (keep the tombstone in VisitorObject.erase).
-  it('BUG erase-twice: erasing an erased visitor again keeps it erased, so its old queue cannot bring it back', async () => {
+  // Found by this suite (seed 1196947873, shrunk to these four commands): a second DELETE of an
+  // erased visitor answered 404 but deleted the tombstone the first one left, so the browser's old
+  // queue, re-sent, brought the erased visitor back. VisitorObject.erase now keeps it.
+  it('erasing an erased visitor again keeps it erased, so its old queue cannot bring it back', async () => {
     await runSequence([new Beacon([{ type: 'page_view', path: '/', steps: 0, topics: [] }]), new Erase(), new Erase(true), new Resend(0, [])]);
   });
 });

@@ -129,9 +129,12 @@ export class VisitorObject extends DurableObject<Env> {
     // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
     const unseen = this.store.unseen(batch.events);
     const duplicates = batch.events.length - unseen.length;
-    // Events captured before this visitor was erased are refused (their clock corrected for skew, not clamped).
+    // Events captured before this visitor was erased are refused: by their clock corrected for skew
+    // (not clamped), and, for a batch put together before the erasure and re-sent as it was (an old
+    // sentAt reads as skew), by their own clock too.
     const erasedAt = this.erasedAt;
-    const fresh = erasedAt === null ? unseen : unseen.filter((e) => e.ts + (meta.receivedAt - batch.sentAt) >= erasedAt);
+    const before = (e: LeadEvent) => e.ts + (meta.receivedAt - batch.sentAt) < erasedAt! || (batch.sentAt < erasedAt! && e.ts < erasedAt!);
+    const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
     if (fresh.length < unseen.length) return this.answerErased(batch.site, batch.anonymousId, config, meta, fresh.length, duplicates, fresh, batch.sentAt);
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
