@@ -46,7 +46,8 @@ async function startPageServer(workerUrl, floorCode) {
       for await (const c of req) chunks.push(c);
       const upstream = await fetch(`${workerUrl}/v1/collect`, {
         method: 'POST',
-        headers: { 'content-type': req.headers['content-type'] ?? 'text/plain', 'user-agent': req.headers['user-agent'] ?? '' },
+        // The page's Origin goes along: a beacon without one is a server's and would need a key.
+        headers: { 'content-type': req.headers['content-type'] ?? 'text/plain', 'user-agent': req.headers['user-agent'] ?? '', ...(req.headers.origin ? { origin: req.headers.origin } : {}) },
         body: Buffer.concat(chunks),
       });
       res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));

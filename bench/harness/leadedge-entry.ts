@@ -5,7 +5,7 @@
  * Nothing here changes the hot path when counting is off: the subclasses add methods only.
  */
 import app from '../../worker/index';
-import { SiteObject as RealSiteObject, VisitorObject as RealVisitorObject } from '../../worker/index';
+import { DirectoryObject as RealDirectoryObject, InstanceObject as RealInstanceObject, SiteObject as RealSiteObject, VisitorObject as RealVisitorObject } from '../../worker/index';
 import type { Env } from '../../worker/env';
 
 type BenchEnv = Env & { BENCH_COUNT?: string };
@@ -81,7 +81,13 @@ function countingNamespace<T extends DurableObjectNamespace<any>>(ns: T, label: 
 
 function countingEnv(env: BenchEnv): BenchEnv {
   if (env.BENCH_COUNT !== '1') return env;
-  return { ...env, VISITOR: countingNamespace(env.VISITOR, 'VisitorObject'), SITE: countingNamespace(env.SITE, 'SiteObject') };
+  return {
+    ...env,
+    VISITOR: countingNamespace(env.VISITOR, 'VisitorObject'),
+    SITE: countingNamespace(env.SITE, 'SiteObject'),
+    DIRECTORY: countingNamespace(env.DIRECTORY, 'DirectoryObject'),
+    INSTANCE: countingNamespace(env.INSTANCE, 'InstanceObject'),
+  };
 }
 
 /** Counts SQL statements, their rows and alarm writes of one object's storage (counting mode only). */
@@ -133,6 +139,21 @@ export class SiteObject extends RealSiteObject {
 
   benchDatabaseSize(): number {
     return this.ctx.storage.sql.databaseSize;
+  }
+}
+
+/** A site's visitor directory (first-visit counts): its rows written count too. */
+export class DirectoryObject extends RealDirectoryObject {
+  constructor(ctx: DurableObjectState, env: BenchEnv) {
+    instrumentStorage(ctx, env);
+    super(ctx, countingEnv(env));
+  }
+}
+
+export class InstanceObject extends RealInstanceObject {
+  constructor(ctx: DurableObjectState, env: BenchEnv) {
+    instrumentStorage(ctx, env);
+    super(ctx, countingEnv(env));
   }
 }
 

@@ -11,10 +11,10 @@ import { editCopy, patchedCopy } from './patches.mjs';
 const MARKS = [
   ['read', 'read the body', 'routes/collect.ts', '  // A body the SDK wrote is routed on its first bytes'],
   ['route', "site and visitor off the body's first bytes (a body the SDK did not write is parsed and validated here too)", 'routes/collect.ts', '  const site = await requireSite('],
-  ['route checks', 'site config (isolate cache), origin, privacy headers, user agent', 'routes/collect.ts', '  const result = await visitorStub('],
+  ['route checks', 'site config (isolate cache), origin, privacy headers, user agent', 'routes/collect.ts', '  let result = await stub.ingest('],
   ['RPC in', 'deliver the call and the body text to the visitor object', 'objects/visitor-object.ts', '    const read = readRoutedBatch(body, meta);'],
   ['parse and validate', "the batch's one JSON.parse, and the fast parser (or BatchSchema)", 'objects/visitor-object.ts', "    if ('error' in read) return read;"],
-  ['config, budget', 'check the config version and the automation flag, take from the token bucket', 'objects/visitor-object.ts', '    const fresh = this.store.unseen('],
+  ['config, budget', 'check the config version and the automation flag, take from the token bucket (and, for a new visitor or a demo request, the per-address limits)', 'objects/visitor-object.ts', '    const unseen = this.store.unseen('],
   ['dedupe', 'look event ids up in the dedupe window', 'objects/visitor-object.ts', '    const outcome = applyBatch('],
   ['fold', 'fold events into the aggregates, stages', 'objects/visitor-object.ts', '    this.commit(outcome.state, config, meta, {\n      isNewVisitor'],
   ['plan', 'plan outbox rows (none on most beacons)', 'objects/visitor-object.ts', '    // Most beacons are one statement'],
@@ -32,7 +32,7 @@ export function markedCopy(root) {
   const dir = join(root, 'marked');
   const insertBefore = (file, before, code, what) => editCopy(dir, file, before, code + before, { what, fix: 'bench/lib/segment-marks.mjs' });
   // The clock starts when the route starts (the first mark below measures from here).
-  const routeStart = 'async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string): Promise<Response> {\n';
+  const routeStart = 'async function collect(request: Request, env: Env, ctx: ExecutionContext, origin: string | undefined, url: string, serverKey: string | null): Promise<Response> {\n';
   editCopy(dir, 'worker/routes/collect.ts', routeStart, `${routeStart}  ${SUMS}.last = performance.now();\n  ${SUMS}.n++;\n`, { what: 'the route start', fix: 'bench/lib/segment-marks.mjs' });
   for (const [name, , file, before] of MARKS) insertBefore(`worker/${file}`, before, mark(name), `mark "${name}"`);
   insertBefore(

@@ -51,6 +51,7 @@ export async function renderLeads(root, { params, navigate, site }) {
       tbody,
     ),
     pager,
+    h('p', { class: 'muted', id: 'leads-freshness' }, 'Scores here are as of each lead\'s last activity, refreshed at least daily while they decay: the order is at most a day stale. A lead\'s own page shows its score now.'),
   );
   root.replaceChildren(panel);
 
@@ -66,7 +67,8 @@ export async function renderLeads(root, { params, navigate, site }) {
     return;
   }
 
-  root.querySelector('#leads-total').textContent = `${page.total ?? page.visitors.length} ${stage ? STAGE_LABELS[stage] : 'known and beyond'} on ${site}`;
+  const evicted = page.evicted ? ` · ${page.evicted} weaker early-stage leads dropped from the full index` : '';
+  root.querySelector('#leads-total').textContent = `${page.total ?? page.visitors.length} ${stage ? STAGE_LABELS[stage] : 'known and beyond'} on ${site}${evicted}`;
   if (!page.visitors.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, stage ? `No ${STAGE_LABELS[stage]} leads yet.` : 'No known visitors yet: leads appear here once a visitor identifies.')));
   for (const v of page.visitors) {
     const open = () => navigate('visitor', {}, v.id);

@@ -159,6 +159,7 @@ describe('marketer view', () => {
     expect(await ana.locator('td').nth(3).textContent()).toBe('66'); // 1 page + 5 blog + 20 download + 25 webinar + 15 senior title
     expect(await ana.textContent()).toContain('Northwind');
     expect(await ana.textContent()).toContain('analytics');
+    expect(await page.textContent('#leads-freshness')).toContain('at most a day stale');
     await shot(page, 'admin-leads');
 
     await page.selectOption('select[name=stage]', 'mql');
