@@ -110,7 +110,7 @@ async function readLimited(`],
   cutChecks: {
     what: 'stage cut: the Worker answers after its checks (route, site, origin, privacy, user agent), without calling the object',
     applied: 'measurement only',
-    edits: [['routes/collect.ts', '  const result = await visitorStub(', "  if (traffic) return new Response('{}');\n  const result = await visitorStub("]],
+    edits: [['routes/collect.ts', '  let result = await stub.ingest(', "  if (traffic) return new Response('{}');\n  let result = await stub.ingest("]],
   },
   cutDO: {
     what: 'stage cut: the visitor object answers right after parsing and validating the batch',

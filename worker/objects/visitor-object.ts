@@ -39,6 +39,14 @@ export const ERASED_TOMBSTONE_DAYS = 400;
 const DAY_MS = 24 * 3600 * 1000;
 const TOMBSTONE_TABLE = 'CREATE TABLE IF NOT EXISTS erased (k INTEGER PRIMARY KEY CHECK (k = 1), at INTEGER NOT NULL)';
 
+/** Whether a beacon has anything for guardBeacon: a browser's new visitor or demo request (per-address limits), or a demo request on a Turnstile site. */
+function needsGuard(newVisitor: boolean, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta): boolean {
+  if (meta.clientIp && newVisitor) return true;
+  if (!meta.clientIp && !config.turnstile) return false;
+  for (const e of events) if (e.type === 'demo_request') return true;
+  return false;
+}
+
 function readTombstone(sql: SqlStorage): number | null {
   return sql.exec<{ at: number }>('SELECT at FROM erased WHERE k = 1').toArray()[0]?.at ?? null;
 }
@@ -122,8 +130,11 @@ export class VisitorObject extends DurableObject<Env> {
     const limit = take(this.bucket, meta.receivedAt, { capacity: config.rateLimits.visitorBurst, refillPerSecond: config.rateLimits.visitorPerSecond });
     this.bucket = limit.bucket;
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
-    const guard = await this.guardBeacon(batch.events, config, meta);
-    if (guard) return guard;
+    // Most beacons (a known visitor's page views) need none of the guards' awaits: checked without one first.
+    if (needsGuard(this.state === null, batch.events, config, meta)) {
+      const guard = await this.guardBeacon(batch.events, config, meta);
+      if (guard) return guard;
+    }
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.

@@ -88,6 +88,12 @@ function counting(prev: RuleAggregate | undefined, at: number, halfLife: number)
  */
 function withCooldown(prev: RuleAggregate | undefined, at: number, cooldownMs: number, horizon: number, halfLife: number): RuleAggregate {
   const cellOf = (t: number) => Math.floor(t / cooldownMs);
+  // The usual case (a visitor reading page after page): another event in the newest counted cell,
+  // no earlier than its credit. Nothing changes, and nothing is copied (it runs for every event).
+  if (prev) {
+    const newest = prev.hits ? prev.hits[prev.hits.length - 1] : prev.last;
+    if (newest !== undefined && at >= newest && cellOf(newest) === cellOf(at)) return prev;
+  }
   const hits = (prev ? prev.hits ?? [prev.last] : []).filter((t) => (cellOf(t) + 1) * cooldownMs > horizon);
   const cell = cellOf(at);
   const same = hits.findIndex((t) => cellOf(t) === cell);
