@@ -93,8 +93,8 @@ export function reading(r) {
       `Cost is bound by rows written: ${fmt(r.cost.perEvent.rowsWritten)} per event make ${usdShort(d.lines.rowsWritten)} of the ${usdShort(d.total)} per million ` +
         `events, because a row written costs $1.00 per million (3.3 Worker requests): a beacon writes its state row, which holds the newest timeline entries ` +
         `(they carry their event ids); every ten entries or so they move to one timeline row, and the windows are trimmed in bulk; each new visitor adds ` +
-        `its tables' schema and a first-visit notice to the site object through the outbox (which also makes the site object a ` +
-        `per-new-visitor hot spot; see the statements below). The SDK sends one beacon per page, so most beacons carry one event. ` +
+        `its tables' schema and a first-visit notice, through the outbox, to one of its site's 32 directory shards (never to the ` +
+        `site object, which hears of transitions only). The SDK sends one beacon per page, so most beacons carry one event. ` +
         `Requests and CPU are cents.`,
     );
   }

@@ -151,6 +151,8 @@ describe('keys', () => {
     const res = await api('/v1/admin/sites');
     expect(res.status).toBe(200);
     expect(res.body.sites).toEqual(expect.arrayContaining([expect.objectContaining({ site, status: 'active' })]));
+    // Local dev's embedded demo site is listed without ever being saved.
+    expect(res.body.sites.map((s: any) => s.site)).toContain('demo');
   });
 
   it('local dev seeds the documented demo keys (only their hashes are stored)', async () => {

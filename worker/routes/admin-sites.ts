@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { forgetSiteConfig, siteStub } from '../config/config-cache';
-import type { AppEnv } from '../env';
+import { isDev, type AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith } from '../http/read-json';
 import { DIRECTORY_SHARDS, directoryStub } from '../objects/directory-object';
@@ -27,7 +27,13 @@ function entryJson(s: SiteEntry) {
 }
 
 adminSiteRoutes.get('/v1/admin/sites', async (c) => {
-  return c.json({ sites: (await instanceStub(c.env).list()).map(entryJson) });
+  const sites = await instanceStub(c.env).list();
+  // Local dev's embedded demo site exists without a save: listed too (production lists saved sites only).
+  if (isDev(c.env) && !sites.some((s) => s.site === 'demo')) {
+    const demo = await siteStub(c.env, 'demo').getConfig('demo');
+    if (demo) sites.unshift({ site: 'demo', createdAt: demo.savedAt, updatedAt: demo.savedAt, status: 'active', deletion: null });
+  }
+  return c.json({ sites: sites.map(entryJson) });
 });
 
 /**

@@ -34,8 +34,8 @@ export function openApiDocument(): Record<string, unknown> {
   const errors = Object.fromEntries(
     [
       ['400', 'Invalid input: the error names every problem by path'],
-      ['401', 'Missing or wrong admin token'],
-      ['403', 'Origin not allowed for this site'],
+      ['401', 'Missing, wrong or revoked credential (unauthorized), or a beacon or decision without an Origin and without a server key (server_key_required)'],
+      ['403', 'A browser Origin not allowed for this site (origin_not_allowed), or a key whose site or role may not use this route (forbidden, naming the roles that may)'],
       ['404', 'Unknown site or visitor'],
       ['413', 'Body too large'],
       ['415', 'Unsupported content type'],
@@ -83,7 +83,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/admin/sites/{site}': {
         get: { summary: "A site's config (webhook secrets masked)", security: admin, parameters: [site], responses: { '200': { description: 'The current version' }, ...errors } },
         delete: { summary: 'Delete the site and everything it holds, in every object (the visitor objects are swept in the background; GET /v1/admin/sites shows progress)', security: admin, parameters: [site], responses: { '202': { description: '{ site, status: "deleting", startedAt }' }, ...errors } },
-        put: { summary: "Replace a site's config (creates the site). A save that changes thresholds or scoring re-stages existing leads in the background: `?restage=quiet` (default, no webhooks), `alert` (webhooks as usual) or `none`", security: admin, parameters: [site, { name: 'restage', in: 'query', required: false, schema: { type: 'string', enum: ['alert', 'quiet', 'none'] } }], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, ...errors } },
+        put: { summary: "Replace a site's config (creates the site). A save that changes thresholds or scoring re-stages existing leads in the background: `?restage=quiet` (default, no webhooks), `alert` (webhooks as usual) or `none`", security: admin, parameters: [site, { name: 'restage', in: 'query', required: false, schema: { type: 'string', enum: ['alert', 'quiet', 'none'] } }, { name: 'If-Match', in: 'header', required: false, description: 'The version from GET\'s ETag ("7"), or *: the save is refused (409 version_conflict) unless that version is still current', schema: { type: 'string' } }], requestBody: { required: true, content: { 'application/json': { schema: ref('SiteConfig') } } }, responses: { '200': { description: 'Saved as a new version' }, '201': { description: 'Site created' }, '409': { description: 'version_conflict (If-Match names an older version) or site_deleting' }, ...errors } },
       },
       '/v1/admin/sites/{site}/config/versions': {
         get: { summary: 'Saved config versions, newest first', security: admin, parameters: [site], responses: { '200': { description: 'Versions' }, ...errors } },
