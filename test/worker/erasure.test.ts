@@ -53,9 +53,10 @@ describe('an erased visitor stays erased', () => {
   it('retention forgets the lead row before erasing the visitor: a failure leaves both, retried by the next alarm', async () => {
     const site = await newSite({ retentionDays: 1 });
     const batch = makeBatch([journey.identify(), journey.demo()].map((e) => ({ ...e, ts: Date.now() - 2 * DAY })), { site, sentAt: Date.now() });
+    // The visitor is past its retention from its first beacon, so its own alarm tries to erase it at once: it fails from the start.
+    await runInDurableObject(siteStub(env as never, site), (i: SiteObject) => void (i.faults.forgetFails = true));
     await collect(batch);
     await eventually(async () => expect((await api(`/v1/admin/sites/${site}/visitors`)).body.total).toBe(1));
-    await runInDurableObject(siteStub(env as never, site), (i: SiteObject) => void (i.faults.forgetFails = true));
     const stub = visitorStub(env as never, site, batch.anonymousId);
     await runInDurableObject(stub, (_i: VisitorObject, ctx) => ctx.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(stub).catch(() => undefined);
