@@ -59,6 +59,17 @@ const keptIds = async (page: Page) => ({
   storage: await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('le_') && k !== 'le_consent').sort()),
 });
 
+
+/** A visitor whose first page view has arrived, now offline: what its page captures next waits in its queue. */
+async function offlineVisitor() {
+  const context = await h.newContext();
+  const page = await context.newPage();
+  await page.goto(`${h.siteUrl}/page.html`);
+  const aid = await h.anonymousId(page);
+  await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
+  await context.setOffline(true);
+  return { context, page, aid };
+}
 describe('delivery', () => {
   it('events captured while the endpoint is unreachable arrive after the tab is closed and the site is opened again', async () => {
     const context = await h.newContext();
@@ -203,12 +214,7 @@ describe('delivery', () => {
   });
 
   it('consent("denied") deletes the queued events from IndexedDB too, with the stored ids', async () => {
-    const context = await h.newContext();
-    const page = await context.newPage();
-    await page.goto(`${h.siteUrl}/page.html`);
-    const aid = await h.anonymousId(page);
-    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
-    await context.setOffline(true);
+    const { context, page, aid } = await offlineVisitor();
     await le(page).track('held_one');
     await le(page).track('held_two');
     await expect.poll(() => queued(page, h.site)).toBe(2);
@@ -222,12 +228,7 @@ describe('delivery', () => {
   });
 
   it('a denial as the page loads (before the SDK has read its queue) keeps earlier queued events from coming back after a later grant', async () => {
-    const context = await h.newContext();
-    const page = await context.newPage();
-    await page.goto(`${h.siteUrl}/page.html`);
-    const aid = await h.anonymousId(page);
-    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
-    await context.setOffline(true);
+    const { context, page, aid } = await offlineVisitor();
     await le(page).track('held_before_denial');
     await expect.poll(() => queued(page, h.site)).toBe(1);
     await killTab(page);
@@ -243,12 +244,7 @@ describe('delivery', () => {
   });
 
   it('an event stored twice (consent granted twice) is still delivered: never twice in one batch', async () => {
-    const context = await h.newContext();
-    const page = await context.newPage();
-    await page.goto(`${h.siteUrl}/page.html`);
-    const aid = await h.anonymousId(page);
-    await h.waitForVisitor(aid, (v) => v.counts.page_view === 1);
-    await context.setOffline(true);
+    const { context, page, aid } = await offlineVisitor();
     await le(page).track('granted_twice');
     await le(page).consent('granted');
     await le(page).consent('granted');
