@@ -146,8 +146,9 @@ export class VisitorObject extends DurableObject<Env> {
     const erasedAt = this.erasedAt;
     const before = (e: LeadEvent) => e.ts + (meta.receivedAt - batch.sentAt) < erasedAt! || (batch.sentAt < erasedAt! && e.ts < erasedAt!);
     const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
-    if (fresh.length < unseen.length) return this.answerErased(batch.site, batch.anonymousId, config, meta, fresh.length, duplicates, fresh, batch.sentAt);
-    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates);
+    // Refused ones make the answer say `erased`, so the SDK forgets its id and queue; newer ones apply as a new visitor's.
+    const erased = fresh.length < unseen.length;
+    if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
     const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
       isNewVisitor: this.state === null,
@@ -155,7 +156,7 @@ export class VisitorObject extends DurableObject<Env> {
       transitions: outcome.transitions,
       demoRequests: outcome.demoRequests,
     });
-    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, duplicates);
+    return this.answer(outcome.state, config, meta.receivedAt, fresh.length, duplicates, erased);
   }
 
   /**
@@ -179,24 +180,9 @@ export class VisitorObject extends DurableObject<Env> {
     return null;
   }
 
-  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number): string {
-    const response: CollectResponse = { ...this.decision(state, config, now), accepted, duplicates, tracked: true };
-    return JSON.stringify(response);
-  }
-
-  /**
-   * A beacon that replays events from before this visitor's erasure: those are refused, anything
-   * newer is applied as a new visitor's, and the answer says `erased` so the SDK forgets its id
-   * and queue.
-   */
-  private answerErased(site: string, anonymousId: string, config: SiteConfig, meta: BeaconMeta, accepted: number, duplicates: number, fresh: LeadEvent[], sentAt: number): string {
-    let state = this.state ?? newVisitorState(site, anonymousId, meta.receivedAt);
-    if (fresh.length > 0) {
-      const outcome = applyBatch(state, fresh, sentAt, config, meta.receivedAt);
-      this.commit(outcome.state, config, meta, { isNewVisitor: this.state === null, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests });
-      state = outcome.state;
-    }
-    const response: CollectResponse = { ...this.decision(state, config, meta.receivedAt), accepted, duplicates, tracked: accepted > 0, erased: true };
+  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number, erased: boolean): string {
+    const response: CollectResponse = { ...this.decision(state, config, now), accepted, duplicates, tracked: !erased || accepted > 0 };
+    if (erased) response.erased = true;
     return JSON.stringify(response);
   }
 
