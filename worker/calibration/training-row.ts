@@ -7,6 +7,7 @@ import type { SiteConfig } from '../schema/config';
 import type { Traits } from '../schema/events';
 import type { Aggregates } from '../scoring/aggregates';
 import { valueAt } from '../scoring/decay';
+import { DAY_MS } from '../time';
 
 /**
  * Where a label comes from. `won` / `lost` are outcomes (the truth); `accepted` (sales accepted
@@ -47,7 +48,6 @@ export const LABEL_RANK: Record<LabelSource, number> = { won: 2, lost: 2, accept
 
 export const isPositive = (source: LabelSource) => source === 'won' || source === 'accepted';
 
-const DAY_MS = 24 * 3600 * 1000;
 const round4 = (n: number) => Math.round(n * 1e4) / 1e4;
 
 /**

@@ -8,7 +8,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { visitorStub } from '../routes/stubs';
-import { isoDay } from './funnel-store';
+import { isoDay } from '../time';
 import { instanceStub } from './instance-object';
 import { existingTables, LazySchema } from './lazy-schema';
 

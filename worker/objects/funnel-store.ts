@@ -6,6 +6,7 @@
  */
 import type { Stage } from '../schema/config';
 import type { LazySchema } from './lazy-schema';
+import { DAY_MS, isoDay } from '../time';
 
 /** Funnel rows: 'visitors' (first beacon), each stage reached, 'recycled' (sent back to nurture) and 'bots' (beacons not scored). */
 export type FunnelStage = Stage | 'visitors' | 'recycled' | 'bots';
@@ -13,7 +14,6 @@ export const FUNNEL_STAGES: FunnelStage[] = ['visitors', 'known', 'mql', 'sql', 
 
 /** Per-lead stage rows older than this are dropped (the funnel reads at most 366 days; the cohort rate looks back as far). */
 export const LEAD_STAGES_KEPT_DAYS = 800;
-const DAY_MS = 24 * 3600 * 1000;
 
 export const FUNNEL_TABLES = {
   funnel: ['CREATE TABLE funnel (day TEXT NOT NULL, stage TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, stage))'],
@@ -22,8 +22,6 @@ export const FUNNEL_TABLES = {
     'CREATE INDEX lead_stages_by_day ON lead_stages (stage, day)',
   ],
 };
-
-export const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export type FunnelRow = { day: string; stage: FunnelStage; count: number };
 

@@ -7,6 +7,7 @@
 import type { Stage } from '../schema/config';
 import type { Counters } from './counters';
 import type { LazySchema } from './lazy-schema';
+import { DAY_MS } from '../time';
 
 /** A lead's row in the site's index: what the leads table shows, as of the last notice. */
 export type LeadSnapshot = {
@@ -30,7 +31,6 @@ export const LEADS_INDEX_CAP = 100_000;
 export const VERDICT_PROTECTS_DAYS = 90;
 /** Erasure tombstones are kept this long: notices are retried for hours, never this long. */
 const TOMBSTONE_DAYS = 30;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Who leaves first when the index is full: early stages, then the lowest score, then the least recently seen. */
 const EVICTION_ORDER: Stage[] = ['known', 'disqualified', 'mql'];

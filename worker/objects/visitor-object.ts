@@ -31,12 +31,12 @@ import { OutboxStore } from './outbox-store';
 import { directoryOf } from './directory-object';
 import { existingTables } from './lazy-schema';
 import { VisitorStore } from './visitor-store';
+import { DAY_MS } from '../time';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 
 /** How long an erased visitor's tombstone is kept (longer than any browser keeps a queue worth replaying). */
 export const ERASED_TOMBSTONE_DAYS = 400;
-const DAY_MS = 24 * 3600 * 1000;
 const TOMBSTONE_TABLE = 'CREATE TABLE IF NOT EXISTS erased (k INTEGER PRIMARY KEY CHECK (k = 1), at INTEGER NOT NULL)';
 
 /** Whether a beacon has anything for guardBeacon: a browser's new visitor or demo request (per-address limits), or a demo request on a Turnstile site. */

@@ -15,15 +15,14 @@ import { CalibrateOptionsSchema, CalibrationError } from '../calibration/options
 import { maskDocument } from '../config/secrets';
 import { resolveStoredConfig } from '../schema/config';
 import type { TrainingSummary } from '../objects/training-store';
-import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
+import { VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
 import { visitorStub } from './stubs';
+import { pathParams as params, SiteParam } from './params';
+import { isoTime as iso } from '../time';
 
 export const adminCalibrationRoutes = new Hono<AppEnv>();
 
-const SiteParam = z.object({ site: SiteKeySchema });
-const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(schema, value, 'invalid_path', 'invalid path');
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const summaryJson = (s: TrainingSummary) => ({ ...s, oldest: iso(s.oldest), newest: iso(s.newest) });
 
 adminCalibrationRoutes.post('/v1/admin/sites/:site/visitors/:aid/outcome', async (c) => {

@@ -8,14 +8,12 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { KEYS_PER_SITE } from '../objects/key-store';
-import { SiteKeySchema } from '../schema/events';
 import { requireSite } from './collect';
+import { pathParams as params, SiteParam } from './params';
+import { isoTime as iso } from '../time';
 
 export const adminKeyRoutes = new Hono<AppEnv>();
 
-const SiteParam = z.object({ site: SiteKeySchema });
-const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(schema, value, 'invalid_path', 'invalid path');
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const KeyInputSchema = z
   .object({

@@ -8,14 +8,14 @@ import { parseWith, readJsonBody } from '../http/read-json';
 import { DIRECTORY_SHARDS, directoryStub } from '../objects/directory-object';
 import { FUNNEL_STAGES, type FunnelStage } from '../objects/funnel-store';
 import { StageSchema } from '../schema/config';
-import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { VerdictInputSchema } from '../visitor/verdict';
 import { requireSite } from './collect';
 import { visitorStub } from './stubs';
+import { pathParams, SiteParam, VisitorParam } from './params';
+import { DAY_MS, isoDay } from '../time';
 
 export const adminLeadRoutes = new Hono<AppEnv>();
 
-const DAY_MS = 24 * 3600 * 1000;
 const MAX_FUNNEL_DAYS = 366;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(d)), 'not a real date');
 
@@ -27,7 +27,7 @@ export const LeadsQuerySchema = z.object({
 });
 
 adminLeadRoutes.get('/v1/admin/sites/:site/visitors', async (c) => {
-  const { site } = parseWith(z.object({ site: SiteKeySchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const { site } = pathParams(SiteParam, c.req.param());
   const q = parseWith(LeadsQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
   await requireSite(c.env, site);
   const offset = Number(q.cursor ?? 0);
@@ -46,7 +46,7 @@ adminLeadRoutes.get('/v1/admin/sites/:site/visitors', async (c) => {
 export const FunnelQuerySchema = z.object({ from: Day.optional(), to: Day.optional() });
 
 adminLeadRoutes.get('/v1/admin/sites/:site/funnel', async (c) => {
-  const { site } = parseWith(z.object({ site: SiteKeySchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const { site } = pathParams(SiteParam, c.req.param());
   const q = parseWith(FunnelQuerySchema, c.req.query(), 'invalid_query', 'invalid query');
   await requireSite(c.env, site);
   const to = q.to ?? isoDay(Date.now());
@@ -75,7 +75,7 @@ adminLeadRoutes.get('/v1/admin/sites/:site/funnel', async (c) => {
 });
 
 adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) => {
-  const { site, aid } = parseWith(z.object({ site: SiteKeySchema, aid: VisitorIdSchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const { site, aid } = pathParams(VisitorParam, c.req.param());
   const input = parseWith(VerdictInputSchema, await readJsonBody(c, 4096), 'invalid_verdict', 'invalid verdict');
   const loaded = await requireSite(c.env, site);
   const result = await visitorStub(c.env, site, aid).verdict(input, loaded.version, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
@@ -88,4 +88,3 @@ adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) =>
   return c.json({ visitor: { id: aid, stage: result.stage }, verdict: result.verdict });
 });
 
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -12,19 +12,18 @@ import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { changesStaging } from '../restage/preview';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
-import { SiteKeySchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { requireSite } from './collect';
+import { pathParams, SiteParam } from './params';
+import { isoTime as iso } from '../time';
 
 export const adminRestageRoutes = new Hono<AppEnv>();
 
 /** `?restage=` on a config save: apply it to existing leads with alerts, quietly (the default), or not at all. */
 export const RestageOptionSchema = z.enum(['alert', 'quiet', 'none']).default('quiet');
-const SiteParam = z.object({ site: SiteKeySchema });
-const iso = (ms: number) => new Date(ms).toISOString();
 
 adminRestageRoutes.post('/v1/admin/sites/:site/config/preview', async (c) => {
-  const { site } = parseWith(SiteParam, c.req.param(), 'invalid_path', 'invalid path');
+  const { site } = pathParams(SiteParam, c.req.param());
   const body = await readJsonBody(c, LIMITS.maxConfigBytes);
   await requireSite(c.env, site);
   const stub = siteStub(c.env, site);
@@ -44,7 +43,7 @@ adminRestageRoutes.post('/v1/admin/sites/:site/config/preview', async (c) => {
 });
 
 adminRestageRoutes.get('/v1/admin/sites/:site/restage', async (c) => {
-  const { site } = parseWith(SiteParam, c.req.param(), 'invalid_path', 'invalid path');
+  const { site } = pathParams(SiteParam, c.req.param());
   await requireSite(c.env, site);
   const job = await siteStub(c.env, site).restageStatus();
   return c.json({ site, restage: job && restageJson(job) });

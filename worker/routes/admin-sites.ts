@@ -1,17 +1,15 @@
 /** The instance owner's routes: which sites exist, and deleting one with everything it holds. */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { forgetSiteConfig, siteStub } from '../config/config-cache';
 import { isDev, type AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { parseWith } from '../http/read-json';
 import { DIRECTORY_SHARDS, directoryStub } from '../objects/directory-object';
 import { instanceStub, type SiteEntry } from '../objects/instance-object';
-import { SiteKeySchema } from '../schema/events';
+import { pathParams, SiteParam } from './params';
+import { isoTime as iso } from '../time';
 
 export const adminSiteRoutes = new Hono<AppEnv>();
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function entryJson(s: SiteEntry) {
   const d = s.deletion;
@@ -42,7 +40,7 @@ adminSiteRoutes.get('/v1/admin/sites', async (c) => {
  * background (GET /v1/admin/sites shows the progress; the site is listed until the sweep ends).
  */
 adminSiteRoutes.delete('/v1/admin/sites/:site', async (c) => {
-  const { site } = parseWith(z.object({ site: SiteKeySchema }), c.req.param(), 'invalid_path', 'invalid path');
+  const { site } = pathParams(SiteParam, c.req.param());
   const known = (await siteStub(c.env, site).getConfig(site)) !== null;
   const instance = instanceStub(c.env);
   if (!known && !(await instance.get(site))) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);

@@ -7,7 +7,6 @@ import { isDev, type AppEnv } from '../env';
 import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
 import { resolveConfig, type SiteConfigInput } from '../schema/config';
-import { SiteKeySchema, VisitorIdSchema } from '../schema/events';
 import { LIMITS } from '../schema/limits';
 import { webhookUrlProblem } from '../webhooks/url-safety';
 import { directoryOf } from '../objects/directory-object';
@@ -17,12 +16,10 @@ import type { Context } from 'hono';
 import { requireSite } from './collect';
 import { restageAfterSave, RestageOptionSchema } from './admin-restage';
 import { visitorStub } from './stubs';
+import { pathParams as params, SiteParam, VisitorParam } from './params';
 
 export const adminRoutes = new Hono<AppEnv>();
 
-const SiteParam = z.object({ site: SiteKeySchema });
-const VisitorParam = z.object({ site: SiteKeySchema, aid: VisitorIdSchema });
-const params = <T extends z.ZodType>(schema: T, value: unknown) => parseWith(schema, value, 'invalid_path', 'invalid path');
 
 adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const { site } = params(SiteParam, c.req.param());

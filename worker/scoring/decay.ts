@@ -1,6 +1,6 @@
 /** Exponential decay in closed form: no timers, the same inputs always give the same value. */
 
-const DAY_MS = 24 * 3600 * 1000;
+import { DAY_MS } from '../time';
 
 /**
  * Factor by which a value shrinks over `elapsedMs` with the given half-life (0 = no decay).

@@ -3,6 +3,7 @@ import type { LeadSnapshot } from '../objects/leads-store';
 import type { SiteConfig } from '../schema/config';
 import { scoreTotals, type Score } from '../scoring/score';
 import type { VisitorState } from './apply-batch';
+import { DAY_MS } from '../time';
 
 /** A known visitor's index row is refreshed at most this often between transitions. */
 export const INDEX_REFRESH_MS = 5 * 60_000;
@@ -35,7 +36,7 @@ export function indexIsStale(state: VisitorState, now: number): boolean {
 }
 
 /** While a lead's score decays, its index row is refreshed at least this often (by the visitor's own alarm). */
-export const INDEX_MAX_AGE_MS = 24 * 3600 * 1000;
+export const INDEX_MAX_AGE_MS = DAY_MS;
 
 /**
  * When this lead's index row must be refreshed next (`now` when it is due), or null when its score

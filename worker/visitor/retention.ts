@@ -3,8 +3,8 @@
  * window, and erases the visitor entirely once it has been unseen for the whole window. Pure.
  */
 import type { VisitorState } from './apply-batch';
+import { DAY_MS } from '../time';
 
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * What retention requires now: erase the visitor (unseen for the whole window), or purge the
