@@ -7,12 +7,12 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver } from '../../scripts/receiver.mjs';
+import type { startReceiver } from '../../scripts/receiver.mjs';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import { DEMO_KEYS } from '../../worker/config/dev-keys';
 import { journey } from '../helpers/factories';
-import { startHarness, waitFor, type Harness } from './harness';
-import { collect, onSite, POLL, shot, viewsContext, watchErrors } from './views-kit';
+import { waitFor, type Harness } from './harness';
+import { collect, onSite, POLL, shot, startViewsRun, viewsContext, watchErrors } from './views-kit';
 
 const OTHER_SITE = 'e2e-other';
 const demoKey = (role: string) => DEMO_KEYS.find((k) => k.role === role)!;
@@ -24,11 +24,7 @@ let h: Harness;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  receiver = await startReceiver({ port: 0 });
-  h = await startHarness({ site: 'demo' });
-  const config = { ...DEMO_CONFIG, allowedOrigins: [h.workerUrl], webhooks: [{ ...DEMO_CONFIG.webhooks![0]!, url: `${receiver.url}/hooks/sales` }] };
-  await h.putSite(config);
-  expect((await h.admin('PUT', `/sites/${OTHER_SITE}`, config)).status).toBe(201);
+  ({ h, receiver } = await startViewsRun(OTHER_SITE));
   // Two leads that request a demo (SQL: the inbox gets their alerts), and one on the other site.
   for (const [aid, name] of [['e2e-role-ana', 'Ana Lima'], ['e2e-role-ben', 'Ben Carter']] as const) {
     await collect(h.workerUrl, 'demo', aid, [onSite.article(), journey.identify({ email: `${aid}@northwind.io`, name, company: 'Northwind', title: 'VP Marketing' }), onSite.download(), onSite.demo()]);

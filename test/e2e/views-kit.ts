@@ -9,7 +9,23 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { LeadEvent } from '../../worker/schema/events';
 import { journey, makeBatch, makeEvent } from '../helpers/factories';
-import { ADMIN_TOKEN, type Harness } from './harness';
+import { startReceiver } from '../../scripts/receiver.mjs';
+import { DEMO_CONFIG } from '../../worker/config/demo-config';
+import { ADMIN_TOKEN, startHarness, type Harness } from './harness';
+
+/**
+ * A run of the view suites: wrangler dev serving the demo site, its alerts going to this run's
+ * sales-inbox receiver, and `secondSite` created with the same config (its counts stay exact).
+ */
+export async function startViewsRun(secondSite: string) {
+  const receiver = await startReceiver({ port: 0 });
+  const h = await startHarness({ site: 'demo' });
+  // The demo site is served by the Worker itself, on this run's port; alerts go to this run's receiver.
+  const config = { ...DEMO_CONFIG, allowedOrigins: [h.workerUrl], webhooks: [{ ...DEMO_CONFIG.webhooks![0]!, url: `${receiver.url}/hooks/sales` }] };
+  await h.putSite(config);
+  expect((await h.admin('PUT', `/sites/${secondSite}`, config)).status).toBe(201);
+  return { h, receiver, config };
+}
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Screenshots go to test-results/screenshots, or to docs/screenshots with UPDATE_SCREENSHOTS=1. */

@@ -7,12 +7,12 @@
 import { createServer } from 'node:http';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver } from '../../scripts/receiver.mjs';
+import type { startReceiver } from '../../scripts/receiver.mjs';
 import { DEMO_CONFIG } from '../../worker/config/demo-config';
 import type { LeadEvent } from '../../worker/schema/events';
 import { journey, makeEvent } from '../helpers/factories';
-import { ADMIN_TOKEN, startHarness, waitFor, type Harness } from './harness';
-import { collect as collectAt, onSite, POLL, shot, viewsContext, watchErrors } from './views-kit';
+import { ADMIN_TOKEN, waitFor, type Harness } from './harness';
+import { collect as collectAt, onSite, POLL, shot, startViewsRun, viewsContext, watchErrors } from './views-kit';
 
 /** A second site for the marketer view, so its lead and funnel counts are exact. */
 const VIEWS_SITE = 'e2e-views';
@@ -21,13 +21,7 @@ let h: Harness;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  receiver = await startReceiver({ port: 0 });
-  h = await startHarness({ site: 'demo' });
-  // The demo site is served by the Worker itself, on this run's port; alerts go to this run's receiver.
-  const config = { ...DEMO_CONFIG, allowedOrigins: [h.workerUrl], webhooks: [{ ...DEMO_CONFIG.webhooks![0]!, url: `${receiver.url}/hooks/sales` }] };
-  await h.putSite(config);
-  const res = await h.admin('PUT', `/sites/${VIEWS_SITE}`, config);
-  expect(res.status).toBe(201);
+  ({ h, receiver } = await startViewsRun(VIEWS_SITE));
 });
 afterAll(async () => {
   await h?.close();
