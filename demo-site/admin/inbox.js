@@ -118,11 +118,29 @@ function accessFor(site) {
 function draw(lead, fresh = false) {
   const a = accessFor(lead.site);
   const el = leadCard({ ...lead, verdict: verdictOf(lead) }, { onVerdict: a.me && !a.note ? onVerdict : null, verdictNote: a.note, fresh });
-  if (lead.el) lead.el.replaceWith(el);
+  if (lead.el) {
+    keepOpenForm(lead.el, el);
+    lead.el.replaceWith(el);
+  }
   lead.el = el;
   const ordered = [...leads.values()].sort((a, b) => newest(b) - newest(a));
   if (ordered.some((l, i) => list.children[i] !== l.el)) list.replaceChildren(...ordered.map((l) => l.el));
   updateSummary();
+}
+
+/**
+ * A card is drawn again whenever something about its lead arrives (a new alert, the verdicts list,
+ * the key's access): a reject form the rep has open stays open, with what was typed and chosen.
+ */
+function keepOpenForm(from, to) {
+  const open = from.querySelector('form.verdict-form:not([hidden])');
+  const next = to.querySelector('form.verdict-form');
+  if (!open || !next) return;
+  const typing = from.contains(document.activeElement);
+  next.hidden = false;
+  to.querySelector('.verdict-buttons').hidden = true;
+  for (const name of ['reason', 'action']) next.elements.namedItem(name).value = open.elements.namedItem(name).value;
+  if (typing) queueMicrotask(() => next.elements.namedItem('reason').focus());
 }
 
 async function onVerdict(lead, body) {

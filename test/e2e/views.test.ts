@@ -363,6 +363,25 @@ describe('sales inbox', () => {
     }
   });
 
+  it('a reject form the rep has open stays open, with what was typed, when a new alert for that lead redraws its card', async () => {
+    await collect('demo', 'e2e-inbox-lea', [journey.identify({ email: 'lea@hooli.io', name: 'Lea Moss', company: 'Hooli', title: 'VP Growth' }), onSite.download(), onSite.webinar()]);
+    const page = await (await inboxContext()).newPage();
+    await page.goto(`${h.workerUrl}/admin/inbox/?receiver=${encodeURIComponent(receiver.url)}`);
+    const card = page.locator('.alert[data-visitor="e2e-inbox-lea"]');
+    await card.locator('button:has-text("Reject…")').click();
+    await card.locator('input[name=reason]').fill('Wrong region');
+    await card.locator('input[name=action][value=recycle]').check();
+    // She requests a demo meanwhile: two new alerts for the same lead draw its card again.
+    await collect('demo', 'e2e-inbox-lea', [onSite.demo()]);
+    await card.locator('.type-demo_requested').waitFor();
+    expect(await card.locator('form.verdict-form').isVisible()).toBe(true);
+    expect(await card.locator('input[name=reason]').inputValue()).toBe('Wrong region');
+    expect(await card.locator('input[name=action][value=recycle]').isChecked()).toBe(true);
+    await card.locator('button:has-text("Reject lead")').click();
+    await expect.poll(() => card.locator('.verdict').textContent(), POLL).toContain('Rejected: Wrong region');
+    expect((await h.visitor('e2e-inbox-lea'))!.stage).toBe('mql');
+  });
+
   it('a link naming a foreign receiver is refused on the page, and nothing is fetched from it', async () => {
     // A phishing receiver: its fake alert would get buttons that post real verdicts with the stored token.
     const hits: string[] = [];
