@@ -11,18 +11,26 @@ import { parseBatchFast } from '../schema/fast-batch';
 import { LIMITS } from '../schema/limits';
 import { parseJson, parseWith } from './read-json';
 
-export type BatchRoute = { site: string; anonymousId: string };
+/** `person`: the person the SDK says this browser belongs to (a hint the person object checks). */
+export type BatchRoute = { site: string; anonymousId: string; person?: string };
 
 /**
- * What `{"site":"…","anonymousId":"…",` opens with, when both values already match SITE_KEY_PATTERN
- * and ID_PATTERN (no quote or backslash can occur in them, so each value ends at the next quote).
+ * What `{"site":"…","anonymousId":"…",` (then `"person":"…",` for a linked browser) opens with, when
+ * the values already match SITE_KEY_PATTERN, ID_PATTERN and PERSON_ID_PATTERN (no quote or backslash
+ * can occur in them, so each value ends at the next quote).
  */
-const ROUTE_PREFIX = new RegExp(`^\\{"site":"([a-z0-9][a-z0-9_-]{0,62})","anonymousId":"([A-Za-z0-9._:-]{1,${LIMITS.maxIdLength}})"[,}]`);
+const ROUTE_PREFIX = new RegExp(`^\\{"site":"([a-z0-9][a-z0-9_-]{0,62})","anonymousId":"([A-Za-z0-9._:-]{1,${LIMITS.maxIdLength}})"(?:,"person":"(p~[0-9a-f]{32})")?[,}]`);
 
-/** Site and visitor of a body that starts the way the SDK writes it; null for any other body (parse it). */
+/** Site and visitor (and person hint) of a body that starts the way the SDK writes it; null for any other body (parse it). */
 export function routeOf(text: string): BatchRoute | null {
   const m = ROUTE_PREFIX.exec(text);
-  return m ? { site: m[1]!, anonymousId: m[2]! } : null;
+  if (!m) return null;
+  return m[3] ? { site: m[1]!, anonymousId: m[2]!, person: m[3] } : { site: m[1]!, anonymousId: m[2]! };
+}
+
+/** The route of a batch parsed in the Worker. */
+export function batchRoute(batch: Batch): BatchRoute {
+  return batch.person ? { site: batch.site, anonymousId: batch.anonymousId, person: batch.person } : { site: batch.site, anonymousId: batch.anonymousId };
 }
 
 /** The batch in a body: JSON, then the fast parser, else BatchSchema. Throws a 400 ApiError naming the problem. */
@@ -41,8 +49,8 @@ export type BatchError = { status: 400; code: string; message: string; issues?: 
 export function readRoutedBatch(text: string, route: BatchRoute): { batch: Batch } | { error: BatchError } {
   try {
     const batch = parseBatchText(text);
-    if (batch.site !== route.site || batch.anonymousId !== route.anonymousId) {
-      return { error: { status: 400, code: 'invalid_batch', message: 'invalid batch: "site" and "anonymousId" must each appear once' } };
+    if (batch.site !== route.site || batch.anonymousId !== route.anonymousId || batch.person !== route.person) {
+      return { error: { status: 400, code: 'invalid_batch', message: 'invalid batch: "site", "anonymousId" and "person" must each appear once' } };
     }
     return { batch };
   } catch (e) {

@@ -7,6 +7,11 @@ import { FORBIDDEN_KEYS, LIMITS, isAbsoluteUrl } from './limits';
 
 export const SITE_KEY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+/**
+ * A person's id (one lead across browsers): "p~" and 32 hex digits. "~" is not in ID_PATTERN, so
+ * no anonymous id can ever name a person's object or its row in the leads index.
+ */
+export const PERSON_ID_PATTERN = /^p~[0-9a-f]{32}$/;
 export const TRACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
 /** Client timestamps: epoch milliseconds up to the largest valid Date. */
 export const MAX_TIMESTAMP = 8.64e15;
@@ -148,6 +153,8 @@ export const TraitsSchema = z
     return out as Traits;
   });
 
+export const PersonIdSchema = z.string().regex(PERSON_ID_PATTERN, 'person ids are "p~" and 32 hex digits');
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const EventBase = z.object({
@@ -184,7 +191,12 @@ export const EventSchema = z
       /** The site's Cloudflare Turnstile token (sites that require one); verified once, never stored. */
       turnstile: z.string().min(1).max(2048).optional(),
     }),
-    EventBase.extend({ type: z.literal('identify'), traits: TraitsSchema }),
+    EventBase.extend({
+      type: z.literal('identify'),
+      traits: TraitsSchema,
+      /** The site's own account id for this person: the strongest identifier (two different userIds never merge). */
+      userId: z.string().trim().min(1).max(LIMITS.maxUserIdLength).optional(),
+    }),
     EventBase.extend({ type: z.literal('cta_click'), ctaId: z.string().min(1).max(128) }),
     EventBase.extend({
       type: z.literal('track'),
@@ -217,7 +229,11 @@ export const BatchSchema = z
   .object({
     site: SiteKeySchema,
     anonymousId: VisitorIdSchema,
+    /** The person this browser was last told it belongs to (CollectResponse.person): routes the beacon straight to the person. A hint: the person checks it. */
+    person: PersonIdSchema.optional(),
     sessionId: VisitorIdSchema,
+    /** An email link's `le_t` token, sent once by the SDK: links this browser to the token's person as verified. */
+    linkToken: z.string().min(1).max(LIMITS.maxLinkTokenLength).optional(),
     /** Client clock when the batch was sent; corrects skewed event timestamps. */
     sentAt: z.number().int().nonnegative().max(MAX_TIMESTAMP),
     events: z.array(EventSchema).min(1).max(LIMITS.maxEventsPerBatch),

@@ -8,9 +8,9 @@
  * generated batches that whatever this accepts, BatchSchema accepts with an equal result.
  */
 import { FORBIDDEN_KEYS, LIMITS, isAbsoluteUrl } from './limits';
-import { EVENT_TYPES, ID_PATTERN, MAX_TIMESTAMP, SITE_KEY_PATTERN, TRACK_NAME_PATTERN, type Batch, type LeadEvent } from './events';
+import { EVENT_TYPES, ID_PATTERN, MAX_TIMESTAMP, PERSON_ID_PATTERN, SITE_KEY_PATTERN, TRACK_NAME_PATTERN, type Batch, type LeadEvent } from './events';
 
-const BATCH_KEYS = new Set(['site', 'anonymousId', 'sessionId', 'sentAt', 'events', 'context']);
+const BATCH_KEYS = new Set(['site', 'anonymousId', 'person', 'sessionId', 'sentAt', 'events', 'context']);
 const CONTEXT_KEYS = new Set(['userAgent', 'locale', 'automated', 'library']);
 const EVENT_KEYS = new Set(['id', 'type', 'ts', 'url', 'path', 'title', 'referrer', 'topics', 'props']);
 /** Types with no field of their own, and the one field of the others (identify is left to zod). */
@@ -41,8 +41,9 @@ function hasOnlyKeys(o: Obj, allowed: Set<string>): boolean {
 /** The batch as BatchSchema would return it, or null to let BatchSchema decide. */
 export function parseBatchFast(value: unknown): Batch | null {
   if (!isObject(value) || !hasOnlyKeys(value, BATCH_KEYS)) return null;
-  const { site, anonymousId, sessionId, sentAt, events, context } = value;
+  const { site, anonymousId, person, sessionId, sentAt, events, context } = value;
   if (typeof site !== 'string' || !SITE_KEY_PATTERN.test(site) || !isId(anonymousId) || !isId(sessionId) || !isTimestamp(sentAt)) return null;
+  if (person !== undefined && !(typeof person === 'string' && PERSON_ID_PATTERN.test(person))) return null;
   if (context !== undefined && !isContext(context)) return null;
   if (!Array.isArray(events) || events.length < 1 || events.length > LIMITS.maxEventsPerBatch) return null;
   const ids = new Set<string>();

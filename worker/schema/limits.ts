@@ -40,6 +40,14 @@ export const LIMITS = {
   maxRules: 200,
   maxCtaRulesPerSlot: 50,
   maxSlots: 20,
+  /** An identify's userId (the site's own account id). */
+  maxUserIdLength: 256,
+  /** An email link's token (`le_t`). */
+  maxLinkTokenLength: 1024,
+  /** Per person: browsers kept apart (each can be split off again); past this the oldest are folded into one part. */
+  maxBrowsersPerPerson: 50,
+  /** Per identifier: browsers it may link in one UTC day (a shared kiosk or a script cannot pull hundreds into one person). */
+  linksPerIdentifierPerDay: 10,
   /** Config versions kept per site. */
   configVersionsKept: 50,
 } as const;

@@ -32,6 +32,10 @@ export const CollectResponseSchema = DecisionSchema.extend({
     .literal(true)
     .optional()
     .describe('The visitor was erased: events captured before the erasure were refused, and the SDK forgets its anonymous id, session, cached decision and queued events'),
+  person: z
+    .string()
+    .optional()
+    .describe('The person this browser is linked to: the SDK sends it back as the batch field `person`, so its beacons go straight to the person (absent: not linked, forget it)'),
 });
 export type CollectResponse = z.infer<typeof CollectResponseSchema>;
 
