@@ -9,6 +9,7 @@ import { adminRestageRoutes } from './routes/admin-restage';
 import { adminSiteRoutes } from './routes/admin-sites';
 import { adminCalibrationRoutes } from './routes/admin-calibration';
 import { adminLeadRoutes } from './routes/admin-leads';
+import { adminPeopleRoutes } from './routes/admin-people';
 import { collectRoutes } from './routes/collect';
 import { decideRoutes } from './routes/decide';
 import { openApiRoutes } from './routes/openapi';
@@ -28,6 +29,7 @@ app.route('/', adminRoutes);
 app.route('/', adminKeyRoutes);
 app.route('/', adminRestageRoutes);
 app.route('/', adminLeadRoutes);
+app.route('/', adminPeopleRoutes);
 app.route('/', adminCalibrationRoutes);
 
 app.get('/v1/health', (c) => c.json({ ok: true }));

@@ -5,6 +5,12 @@ import type { BatchInput, LeadEvent } from '../../worker/schema/events';
 
 let counter = 0;
 export const uid = (prefix = 'e') => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+/**
+ * Ana's address, a new one each time: browsers that identify with the same email become one person
+ * (worker/people), so tests that want separate leads get separate addresses. `ANA_EMAIL` matches them.
+ */
+export const anaEmail = () => `ana+${uid('t')}@acme.io`;
+export const ANA_EMAIL = /^ana\+[\w-]+@acme\.io$/;
 
 type EventOverrides = Partial<LeadEvent> & { type?: LeadEvent['type'] } & Record<string, unknown>;
 
@@ -12,7 +18,7 @@ type EventOverrides = Partial<LeadEvent> & { type?: LeadEvent['type'] } & Record
 export function makeEvent(overrides: EventOverrides = {}): LeadEvent {
   const type = overrides.type ?? 'page_view';
   const extra =
-    type === 'identify' ? { traits: { email: 'ana@acme.io', name: 'Ana Lima', company: 'Acme', title: 'VP Marketing' } }
+    type === 'identify' ? { traits: { email: anaEmail(), name: 'Ana Lima', company: 'Acme', title: 'VP Marketing' } }
     : type === 'track' ? { name: 'calculator_used' }
     : type === 'cta_click' ? { ctaId: 'read-blog' }
     : {};
@@ -33,7 +39,7 @@ export function makeConfig(overrides: Partial<SiteConfigInput> = {}): SiteConfig
 /** The demo journey: identify, download the ebook, sign up for the webinar, request a demo. */
 export const journey = {
   identify: (traits: Record<string, unknown> = {}) =>
-    makeEvent({ type: 'identify', traits: { email: 'ana@acme.io', name: 'Ana Lima', company: 'Acme', title: 'VP Marketing', ...traits } } as EventOverrides),
+    makeEvent({ type: 'identify', traits: { email: anaEmail(), name: 'Ana Lima', company: 'Acme', title: 'VP Marketing', ...traits } } as EventOverrides),
   download: () => makeEvent({ type: 'download', url: 'http://localhost:8787/ebook', topics: ['analytics'], props: { file: 'ebook.pdf' } }),
   webinar: () => makeEvent({ type: 'webinar_signup', url: 'http://localhost:8787/webinar', topics: ['analytics'] }),
   pricing: () => makeEvent({ type: 'page_view', url: 'http://localhost:8787/pricing' }),

@@ -11,7 +11,7 @@ import type { OutboxRow } from '../../worker/objects/outbox-store';
 import { computeScore } from '../../worker/scoring/score';
 import { applyBatch, newVisitorState } from '../../worker/visitor/apply-batch';
 import { applyVerdict } from '../../worker/visitor/verdict';
-import { journey, makeConfig } from '../helpers/factories';
+import { ANA_EMAIL, journey, makeConfig } from '../helpers/factories';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -169,7 +169,7 @@ describe('payloads', () => {
   it('say who, why they scored and what they read', () => {
     const p = buildPayload(payloadInput());
     expect(p.type).toBe('lead.sql');
-    expect(p.data.traits).toMatchObject({ email: 'ana@acme.io', company: 'Acme', title: 'VP Marketing' });
+    expect(p.data.traits).toMatchObject({ email: expect.stringMatching(ANA_EMAIL), company: 'Acme', title: 'VP Marketing' });
     expect(p.data.score.reasons[0]).toMatchObject({ rule: 'demo-request', points: 50 });
     expect(p.data.timeline.map((e) => e.type)).toEqual(['demo_request', 'webinar_signup', 'download', 'identify']);
     expect(p.data.visitor.url).toContain('/admin/visitor?site=demo&aid=a-1');

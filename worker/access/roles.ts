@@ -52,6 +52,14 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', path: `${VISITOR}/deliveries`, roles: ['owner', 'marketer', 'sales'] },
   { method: 'POST', path: `${VISITOR}/deliveries/:id/redeliver`, roles: ['owner', 'marketer'], audited: true },
   { method: 'GET', path: `${SITE}/funnel`, roles: ['owner', 'marketer'] },
+  // People: one lead across browsers.
+  { method: 'GET', path: `${SITE}/people`, roles: ['owner', 'marketer', 'sales'] },
+  { method: 'GET', path: `${SITE}/people/:id`, roles: ['owner', 'marketer', 'sales'] },
+  { method: 'GET', path: `${SITE}/people/:id/export`, roles: ['owner', 'marketer'], audited: true },
+  { method: 'DELETE', path: `${SITE}/people`, roles: ['owner'], audited: true },
+  { method: 'DELETE', path: `${SITE}/people/:id`, roles: ['owner'], audited: true },
+  { method: 'POST', path: `${SITE}/people/:id/split`, roles: ['owner', 'marketer'], audited: true },
+  { method: 'POST', path: `${SITE}/link-tokens`, roles: ['owner', 'marketer'], audited: true },
   // Sales' verdicts and outcomes.
   { method: 'POST', path: `${VISITOR}/verdict`, roles: ['owner', 'sales'], audited: true },
   { method: 'POST', path: `${VISITOR}/outcome`, roles: ['owner', 'sales'], audited: true },

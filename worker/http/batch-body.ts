@@ -49,7 +49,8 @@ export type BatchError = { status: 400; code: string; message: string; issues?: 
 export function readRoutedBatch(text: string, route: BatchRoute): { batch: Batch } | { error: BatchError } {
   try {
     const batch = parseBatchText(text);
-    if (batch.site !== route.site || batch.anonymousId !== route.anonymousId || batch.person !== route.person) {
+    // A person hint the Worker did not read (not right after anonymousId) only costs a hop: the browser's object forwards.
+    if (batch.site !== route.site || batch.anonymousId !== route.anonymousId || (route.person !== undefined && batch.person !== route.person)) {
       return { error: { status: 400, code: 'invalid_batch', message: 'invalid batch: "site", "anonymousId" and "person" must each appear once' } };
     }
     return { batch };

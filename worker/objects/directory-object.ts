@@ -22,6 +22,8 @@ const SWEEP_SETTLE_MS = 10_000;
 const TABLES = {
   visitors: ['CREATE TABLE visitors (aid TEXT PRIMARY KEY, first_day TEXT NOT NULL) WITHOUT ROWID'],
   days: ['CREATE TABLE days (day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID'],
+  /** Identifiers (`email:…`, `userId:…`) whose shard this is: one owner each, and today's links. */
+  identities: ['CREATE TABLE identities (key TEXT PRIMARY KEY, person TEXT NOT NULL, day TEXT NOT NULL, links INTEGER NOT NULL) WITHOUT ROWID'],
   sweep: ['CREATE TABLE sweep (k INTEGER PRIMARY KEY CHECK (k = 1), site TEXT NOT NULL, shard INTEGER NOT NULL, started_at INTEGER NOT NULL, settled INTEGER NOT NULL DEFAULT 0)'],
 };
 
@@ -44,6 +46,8 @@ export function directoryStub(env: Env, site: string, shard: number) {
 }
 
 export const directoryOf = (env: Env, site: string, anonymousId: string) => directoryStub(env, site, shardOf(anonymousId));
+/** The shard that owns an identifier key (`email:…`, `userId:…`). */
+export const identityShard = (env: Env, site: string, key: string) => directoryStub(env, site, shardOf(key));
 
 export class DirectoryObject extends DurableObject<Env> {
   private readonly schema: LazySchema;
@@ -57,8 +61,46 @@ export class DirectoryObject extends DurableObject<Env> {
     return this.ctx.storage.sql;
   }
 
-  /** A visitor's first beacon (at least once): counted on its first day, once. */
-  async seen(site: string, anonymousId: string, at: number) {
+  /**
+   * Who owns an identifier, claiming it for `candidate` when nobody does: race-free, as one shard
+   * serializes its identifiers. `linking` (a browser joining): counts against the identifier's
+   * links today, refused past `perDay`.
+   */
+  claim(key: string, candidate: string, at: number, opts: { linking: boolean; perDay: number }): { person: string; created: boolean } | { refused: 'daily_limit' } {
+    return this.ctx.storage.transactionSync(() => {
+      this.schema.ensure('identities');
+      const day = isoDay(at);
+      const row = this.sql.exec<{ person: string; day: string; links: number }>('SELECT person, day, links FROM identities WHERE key = ?', key).toArray()[0];
+      if (!row) {
+        this.sql.exec('INSERT INTO identities (key, person, day, links) VALUES (?, ?, ?, ?)', key, candidate, day, opts.linking ? 1 : 0);
+        return { person: candidate, created: true };
+      }
+      if (!opts.linking || row.person === candidate) return { person: row.person, created: false };
+      const today = row.day === day ? row.links : 0;
+      if (today >= opts.perDay) return { refused: 'daily_limit' as const };
+      this.sql.exec('UPDATE identities SET day = ?, links = ? WHERE key = ?', day, today + 1, key);
+      return { person: row.person, created: false };
+    });
+  }
+
+  /** The person an identifier belongs to, if any. */
+  ownerOf(key: string): string | null {
+    if (!this.schema.has('identities')) return null;
+    return this.sql.exec<{ person: string }>('SELECT person FROM identities WHERE key = ?', key).toArray()[0]?.person ?? null;
+  }
+
+  /** A browser that owned an identifier became a person: the person owns it now. */
+  reassign(key: string, from: string, to: string) {
+    if (this.schema.has('identities')) this.sql.exec('UPDATE identities SET person = ? WHERE key = ? AND person = ?', to, key, from);
+  }
+
+  /** The person (or lone browser) was erased: its identifiers leave (only if still its own). */
+  release(key: string, person: string) {
+    if (this.schema.has('identities')) this.sql.exec('DELETE FROM identities WHERE key = ? AND person = ?', key, person);
+  }
+
+  /** A visitor's first beacon (at least once): counted on its first day, once. A person's object is registered (for a site deletion's sweep), never counted. */
+  async seen(site: string, anonymousId: string, at: number, person = false) {
     if (this.sweeping()) {
       // The site is being deleted: a visitor that slipped in is erased rather than registered.
       await visitorStub(this.env, site, anonymousId).erase({ tombstone: false });
@@ -69,7 +111,7 @@ export class DirectoryObject extends DurableObject<Env> {
       this.schema.ensure('days');
       const day = isoDay(at);
       const added = this.sql.exec('INSERT OR IGNORE INTO visitors (aid, first_day) VALUES (?, ?) RETURNING aid', anonymousId, day).toArray().length;
-      if (added) this.sql.exec('INSERT INTO days (day, n) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET n = n + 1', day);
+      if (added && !person) this.sql.exec('INSERT INTO days (day, n) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET n = n + 1', day);
     });
   }
 

@@ -21,6 +21,9 @@ export type LeadSnapshot = {
   stageSince: number;
   verdict: { verdict: string; action?: string; reason?: string; at: number } | null;
   updatedAt: number;
+  /** A person's row (one lead across browsers): its id (also `id`) and how many browsers it was seen on. */
+  personId?: string;
+  browsers?: number;
 };
 
 export type LeadQuery = { stage?: Stage; sort: 'score' | 'lastSeen'; limit: number; offset: number };

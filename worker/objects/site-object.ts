@@ -34,6 +34,10 @@ const EMBEDDED: Record<string, SiteConfigInput> = { demo: DEMO_CONFIG };
 /** Test seams: make the object fail as if unreachable. Never set outside tests. */
 export type SiteFaults = { unavailable?: boolean; forgetFails?: boolean };
 
+const SECRET_TABLES = { secrets: ['CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID'] };
+export const IDENTITY_REFUSALS = ['blocked', 'dailyLimit', 'badToken', 'conflict'] as const;
+export type IdentityRefusal = (typeof IDENTITY_REFUSALS)[number];
+
 export class SiteObject extends DurableObject<Env> {
   private schema: LazySchema;
   private configs: ConfigStore;
@@ -44,6 +48,7 @@ export class SiteObject extends DurableObject<Env> {
   private training: TrainingStore;
   private restageJobs: RestageStore;
   private alerts: AlertCeilingStore;
+  private counters: Counters;
   /** Local dev: the documented demo keys were checked for this instance. */
   private devKeysSeeded = false;
   faults: SiteFaults = {};
@@ -53,10 +58,10 @@ export class SiteObject extends DurableObject<Env> {
     const { sql } = ctx.storage;
     this.schema = new LazySchema(
       sql,
-      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES, ...RESTAGE_TABLES, ...ALERT_TABLES },
+      { ...CONFIG_TABLES, ...KEY_TABLES, ...AUDIT_TABLES, ...LEADS_TABLES, ...FUNNEL_TABLES, ...TRAINING_TABLES, ...COUNTER_TABLES, ...RESTAGE_TABLES, ...ALERT_TABLES, ...SECRET_TABLES },
       existingTables(sql),
     );
-    const counters = new Counters(sql, this.schema);
+    const counters = (this.counters = new Counters(sql, this.schema));
     this.configs = new ConfigStore(sql, this.schema);
     this.keys = new KeyStore(sql, this.schema);
     this.auditLog = new AuditStore(sql, this.schema);
@@ -180,8 +185,10 @@ export class SiteObject extends DurableObject<Env> {
    * once: each stage counts once per lead, the row keeps its newest version, labels are keyed).
    * `noticeId` is no longer needed; outbox rows written by earlier releases still pass it.
    */
-  recordNotice(_noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate) {
+  recordNotice(_noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate, absorbed?: string[]) {
     this.transact(() => {
+      // Browsers that joined a person: their own rows go (the person's row is the lead now), and a notice of theirs still in flight cannot bring them back.
+      for (const id of absorbed ?? []) this.leadsIndex.forget(id, at);
       // Notices from earlier releases counted first visits here; the directory counts them now.
       const perLead = stages.filter((s) => s !== 'visitors');
       if (stages.includes('visitors')) this.funnelStore.count('visitors', 1, at);
@@ -207,6 +214,28 @@ export class SiteObject extends DurableObject<Env> {
    */
   claimDemoAlert(id: string, perHour: number): boolean {
     return this.transact(() => this.alerts.claim(id, Date.now(), perHour));
+  }
+
+  /**
+   * The site's key for email link tokens (base64url of 32 random bytes), made on first use when
+   * `create`; null when there is none yet (no token was ever issued, so none can be valid).
+   */
+  linkKey(create: boolean): string | null {
+    const row = this.schema.has('secrets') ? this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM secrets WHERE name = 'link'").toArray()[0] : undefined;
+    if (row || !create) return row?.value ?? null;
+    const raw = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    this.schema.ensure('secrets');
+    this.ctx.storage.sql.exec("INSERT INTO secrets (name, value) VALUES ('link', ?)", raw);
+    return raw;
+  }
+
+  /** A refused link (a blocked value, an identifier's daily limit, a bad or expired link token): counted, shown with the site. */
+  countIdentity(kind: IdentityRefusal) {
+    this.transact(() => this.counters.add(`identity_${kind}`, 1));
+  }
+
+  identityStats(): Record<IdentityRefusal, number> {
+    return Object.fromEntries(IDENTITY_REFUSALS.map((k) => [k, this.counters.get(`identity_${k}`) ?? 0])) as Record<IdentityRefusal, number>;
   }
 
   /** Demo-request alerts let through and suppressed by the hourly ceiling (GET /v1/admin/sites/:site). */

@@ -13,6 +13,7 @@ import { isDev, type Env } from '../env';
 import { readRoutedBatch, type BatchError, type BatchRoute } from '../http/batch-body';
 import { resolveConfig, type SiteConfig, type SiteConfigInput, type Stage } from '../schema/config';
 import type { CollectResponse } from '../schema/responses';
+import { PERSON_ID_PATTERN } from '../schema/events';
 import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
@@ -32,6 +33,15 @@ import { directoryOf } from './directory-object';
 import { existingTables } from './lazy-schema';
 import { VisitorStore } from './visitor-store';
 import { DAY_MS } from '../time';
+import { visitorStub } from '../routes/stubs';
+import { blockedReason, identifierKey, identifiersIn, type Identifier, type LinkedBy } from '../people/identifiers';
+import { absorbBrowser, applyPersonBatch, isPerson, partOf, splitBrowser, viewOf, type PersonState } from '../people/person-batch';
+import { CONFLICTS_KEPT, FOLDED, type Conflict } from '../people/parts';
+import { LIMITS } from '../schema/limits';
+import { newPersonId } from '../people/person-id';
+import { readLinkToken } from '../people/link-token';
+import { identityShard } from './directory-object';
+import type { TimelineEntry, Transition } from '../visitor/apply-batch';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 
@@ -47,6 +57,36 @@ function needsGuard(newVisitor: boolean, events: LeadEvent[], config: SiteConfig
   return false;
 }
 
+/** A browser that joined a person keeps only this pointer (and its outbox until it drains): its beacons go to the person. */
+const LINK_TABLE = 'CREATE TABLE IF NOT EXISTS link (k INTEGER PRIMARY KEY CHECK (k = 1), person TEXT NOT NULL, site TEXT NOT NULL, aid TEXT NOT NULL, at INTEGER NOT NULL)';
+type Link = { person: string; site: string; aid: string; at: number };
+
+function readLink(sql: SqlStorage): Link | null {
+  return sql.exec<Link>('SELECT person, site, aid, at FROM link WHERE k = 1').toArray()[0] ?? null;
+}
+
+/** What a browser hands its person when it joins: its state, its history and the ids it applied. */
+export type JoiningBrowser = {
+  personId: string;
+  browser: VisitorState;
+  /** Its timeline, oldest first. */
+  history: TimelineEntry[];
+  seenIds: string[];
+  transitions: Transition[];
+  linkedBy: LinkedBy;
+  verified: boolean;
+  userAgent?: string;
+  /** Identifier keys the browser named besides the one it joined by: the person claims them (or records a conflict). */
+  identifiers: string[];
+};
+
+/** Whether two sets of identifier keys each hold a userId and share none: such owners never merge. */
+function conflictingUserIds(a: string[], b: string[]): boolean {
+  const ua = a.filter((k) => k.startsWith('userId:'));
+  const ub = b.filter((k) => k.startsWith('userId:'));
+  return ua.length > 0 && ub.length > 0 && !ua.some((k) => ub.includes(k));
+}
+
 function readTombstone(sql: SqlStorage): number | null {
   return sql.exec<{ at: number }>('SELECT at FROM erased WHERE k = 1').toArray()[0]?.at ?? null;
 }
@@ -57,7 +97,12 @@ function writeTombstone(sql: SqlStorage, at: number) {
 }
 /** What the Worker knows of a beacon it has not parsed: the object it was routed to, and who sent it. */
 /** `clientIp`: a browser beacon's address (a rate-limit key only, never stored); null for server-side beacons. */
-export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest; clientIp: string | null };
+/**
+ * `server`: sent with a server key (an identify then verifies its link). `asPerson`: the beacon was
+ * routed to this person's object (by the SDK's hint or by the browser's pointer). `guarded`: the
+ * browser's object already ran the guards (Turnstile tokens are single use).
+ */
+export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest; clientIp: string | null; server?: boolean; asPerson?: string; guarded?: boolean };
 export type IngestResult =
   /** The beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
   | string
@@ -68,7 +113,9 @@ export type IngestResult =
   | { error: BatchError }
   | { bot: 'crawler' | 'automation' }
   /** The object could not read the site config: call again with the Worker's copy. */
-  | { configUnavailable: true };
+  | { configUnavailable: true }
+  /** Sent to a person that this browser is not (or no longer) part of: send it to the browser's own object. */
+  | { notLinked: true };
 
 /** Where delivery and the alarm can fail: each await (config, RPCs, fetch, alarm writes) and storage step. */
 export type FaultStep = DeliveryStep | 'arm' | 'config' | 'retention' | 'forget' | 'notice' | 'claim' | 'fetch' | 'disable' | 'rearm';
@@ -97,6 +144,8 @@ export class VisitorObject extends DurableObject<Env> {
   private faultStreak = 0;
   /** Beacon budget; in memory on purpose (an eviction refills it, which is harmless). */
   private bucket: Bucket | null = null;
+  /** Set when this browser joined a person: its beacons go there. */
+  private link: Link | null;
   faults: FaultHooks = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -105,6 +154,7 @@ export class VisitorObject extends DurableObject<Env> {
     [this.store, this.outbox] = this.openStores(existing);
     this.state = this.store.loadState();
     this.erasedAt = existing.has('erased') ? readTombstone(ctx.storage.sql) : null;
+    this.link = existing.has('link') ? readLink(ctx.storage.sql) : null;
   }
 
   private openStores(existing = existingTables(this.ctx.storage.sql)): [VisitorStore, OutboxStore] {
@@ -118,9 +168,12 @@ export class VisitorObject extends DurableObject<Env> {
    * site against rather than the config, which would otherwise be copied into every beacon's call.
    */
   async ingest(body: string, configVersion: number, meta: BeaconMeta, fallback?: SiteConfigInput): Promise<IngestResult> {
+    if (this.link && !meta.asPerson) return this.forward(this.link, body, configVersion, meta, fallback);
     const read = readRoutedBatch(body, meta);
     if ('error' in read) return read;
     const { batch } = read;
+    const person = isPerson(this.state) ? this.state : null;
+    if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
     const config = this.configIfCurrent(configVersion) ?? (await this.configOrFallback(batch.site, configVersion, fallback));
     if (!config) return { configUnavailable: true };
     if (batch.context?.automated) {
@@ -131,7 +184,7 @@ export class VisitorObject extends DurableObject<Env> {
     this.bucket = limit.bucket;
     if (!limit.ok) return { retryAfterMs: limit.retryAfterMs };
     // Most beacons (a known visitor's page views) need none of the guards' awaits: checked without one first.
-    if (needsGuard(this.state === null, batch.events, config, meta)) {
+    if (!meta.guarded && needsGuard(this.state === null, batch.events, config, meta)) {
       const guard = await this.guardBeacon(batch.events, config, meta);
       if (guard) return guard;
     }
@@ -148,8 +201,16 @@ export class VisitorObject extends DurableObject<Env> {
     const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
     // Refused ones make the answer say `erased`, so the SDK forgets its id and queue; newer ones apply as a new visitor's.
     const erased = fresh.length < unseen.length;
+    if (person) return this.ingestAsPerson(person, batch, fresh, duplicates, erased, config, meta);
+    // Naming an identifier (or carrying an email link's token) links this browser to its person first; the person then applies the batch.
+    let owner = prev;
+    if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) {
+      const { joined, owned } = await this.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
+      if (joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
+      if (owned.some((k) => !prev.identifiers?.includes(k))) owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])] };
+    }
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
-    const outcome = applyBatch(prev, fresh, batch.sentAt, config, meta.receivedAt);
+    const outcome = applyBatch(owner, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, {
       isNewVisitor: this.state === null,
       timeline: outcome.timeline,
@@ -180,10 +241,186 @@ export class VisitorObject extends DurableObject<Env> {
     return null;
   }
 
-  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number, erased: boolean): string {
+  private answer(state: VisitorState, config: SiteConfig, now: number, accepted: number, duplicates: number, erased: boolean, person?: string): string {
     const response: CollectResponse = { ...this.decision(state, config, now), accepted, duplicates, tracked: !erased || accepted > 0 };
     if (erased) response.erased = true;
+    if (person) response.person = person;
     return JSON.stringify(response);
+  }
+
+  /** A linked browser's beacon, at its person: applied to the browser's part, scored on the person, answered with what this browser may see. */
+  private ingestAsPerson(person: PersonState, batch: { anonymousId: string; sentAt: number }, fresh: LeadEvent[], duplicates: number, erased: boolean, config: SiteConfig, meta: BeaconMeta): IngestResult {
+    const browser = batch.anonymousId;
+    if (fresh.length === 0) return this.answer(viewOf(person, browser), config, meta.receivedAt, 0, duplicates, erased, person.anonymousId);
+    const outcome = applyPersonBatch(person, browser, fresh, batch.sentAt, config, meta.receivedAt);
+    this.commit(outcome.state, config, meta, { isNewVisitor: false, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests, browser });
+    const named = identifiersIn(fresh).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
+    if (named.length > 0) this.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
+    return this.answer(viewOf(outcome.state, browser), config, meta.receivedAt, fresh.length, duplicates, erased, person.anonymousId);
+  }
+
+  /** A beacon for the person this browser joined. The person answers; if it no longer holds this browser, the pointer goes and the beacon is this object's again. */
+  private async forward(link: Link, body: string, configVersion: number, meta: BeaconMeta, fallback?: SiteConfigInput): Promise<IngestResult> {
+    const result = await visitorStub(this.env, link.site, link.person).ingest(body, configVersion, { ...meta, asPerson: link.person }, fallback);
+    if (typeof result !== 'object' || !('notLinked' in result)) return result;
+    this.ctx.storage.sql.exec('DROP TABLE IF EXISTS link');
+    this.link = null;
+    return this.ingest(body, configVersion, meta, fallback);
+  }
+
+  /**
+   * The identifiers a beacon names (and an email link's token), claimed race-free in their
+   * directory shards, strongest first. An identifier nobody owns becomes this browser's: a lone
+   * browser stays an ordinary visitor (one object, no person). One owned by another browser makes
+   * that browser a person first (promote); this browser then joins the person: its state, history
+   * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
+   * @returns whether the browser joined a person, and identifiers it owns now
+   */
+  private async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[] }> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const owned: string[] = [];
+      if (this.link) return { joined: true, owned };
+      const { site, anonymousId, receivedAt: now } = meta;
+      const verifiedEmail = token ? await readLinkToken(this.env, site, token, now) : null;
+      if (token && !verifiedEmail) await siteStub(this.env, site).countIdentity('badToken');
+      const ids: { id: Identifier; verified: boolean }[] = [
+        ...(verifiedEmail ? [{ id: { kind: 'email', value: verifiedEmail } as Identifier, verified: true }] : []),
+        ...identifiersIn(events).map((id) => ({ id, verified: meta.server === true })),
+      ];
+      for (const { id, verified } of ids) {
+        if (blockedReason(id, config.identity.blockedValues)) {
+          await siteStub(this.env, site).countIdentity('blocked');
+          continue;
+        }
+        const key = identifierKey(id);
+        const claim = await identityShard(this.env, site, key).claim(key, anonymousId, now, { linking: true, perDay: config.identity.linksPerDay });
+        if ('refused' in claim) {
+          await siteStub(this.env, site).countIdentity('dailyLimit');
+          continue;
+        }
+        if (claim.person === anonymousId) {
+          owned.push(key);
+          continue;
+        }
+        // Two different userIds never merge: the owner refuses a browser that names another userId than its own.
+        const mine = [...(this.state?.identifiers ?? []), ...owned];
+        const userIds = [...mine, ...ids.map((i) => identifierKey(i.id))].filter((k) => k.startsWith('userId:'));
+        const person = PERSON_ID_PATTERN.test(claim.person) ? claim.person : await visitorStub(this.env, site, claim.person).promote(newPersonId(), userIds, configVersion, meta);
+        const linkedBy: LinkedBy = id.kind === 'userId' ? 'userId' : verified ? 'verified' : 'claimed';
+        const who = { site, anonymousId, userAgent: meta.traffic.userAgent };
+        if (person && (await this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who))) return { joined: true, owned: [] };
+        await siteStub(this.env, site).countIdentity('conflict');
+      }
+      return { joined: false, owned };
+    });
+  }
+
+  /**
+   * Another browser named an identifier this browser owns: this browser becomes the first browser
+   * of a new person (`candidate`), which takes its identifiers. Idempotent: a browser that joined
+   * a person already answers with it. Null when there is nothing here (erased meanwhile).
+   */
+  async promote(candidate: string, userIds: string[], configVersion: number, meta: IngestMeta): Promise<string | null> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (this.link) return this.link.person;
+      if (!this.state) return null;
+      const keys = this.state.identifiers ?? [];
+      if (conflictingUserIds(keys, userIds)) return null;
+      if (!(await this.moveToPerson(candidate, keys.some((k) => k.startsWith('userId:')) ? 'userId' : 'claimed', false, keys, configVersion, meta, this.state))) return null;
+      for (const key of keys) await identityShard(this.env, this.link!.site, key).reassign(key, this.link!.aid, candidate);
+      return candidate;
+    });
+  }
+
+  /** Hands this browser's state, history and ids to `person` (absorb), then keeps only a pointer to it (call inside blockConcurrencyWhile). */
+  private async moveToPerson(person: string, linkedBy: LinkedBy, verified: boolean, identifiers: string[], configVersion: number, meta: IngestMeta, who: { site: string; anonymousId: string; userAgent?: string }) {
+    const { site, anonymousId } = who;
+    const now = meta.receivedAt;
+    const joining: JoiningBrowser = {
+      personId: person,
+      browser: this.state ?? newVisitorState(site, anonymousId, now),
+      history: this.store.timeline(Infinity).reverse(),
+      seenIds: this.store.seenOnlyIds(),
+      transitions: this.store.transitions(),
+      linkedBy,
+      verified,
+      ...(who.userAgent ? { userAgent: who.userAgent.slice(0, 256) } : {}),
+      identifiers,
+    };
+    if (!(await visitorStub(this.env, site, person).absorb(joining, configVersion, meta))) return false;
+    // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
+    if (this.state === null) await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, now);
+    const link: Link = { person, site, aid: anonymousId, at: now };
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec(LINK_TABLE);
+      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
+      this.store.dropAll();
+    });
+    this.link = link;
+    this.state = null;
+    return true;
+  }
+
+  /** A browser joins this person (see joinPerson): its part, its history and ids, a lead.merged webhook; the site drops the browser's own index row. */
+  async absorb(joining: JoiningBrowser, configVersion: number, meta: IngestMeta): Promise<boolean> {
+    if (this.state && !isPerson(this.state)) return false;
+    const config = await this.configAt(joining.browser.site, configVersion);
+    const prev = isPerson(this.state) ? this.state : null;
+    if (prev && conflictingUserIds(prev.person.identifiers, joining.identifiers)) {
+      const conflict: Conflict = { at: meta.receivedAt, identifier: joining.identifiers.filter((k) => k.startsWith('userId:')).join(', '), reason: `browser ${joining.browser.anonymousId} names another userId: not merged` };
+      this.commit({ ...prev, person: { ...prev.person, conflicts: [...prev.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } }, config, meta, { ...NO_EVENTS, transitions: [] });
+      return false;
+    }
+    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt }, config);
+    const identifiers = [...new Set([...state.person.identifiers, ...joining.identifiers])];
+    const next: PersonState = { ...state, person: { ...state.person, identifiers } };
+    const aid = joining.browser.anonymousId;
+    this.commit(next, config, meta, {
+      isNewVisitor: false,
+      isNewPerson: prev === null,
+      timeline: joining.history.map((e) => ({ ...e, browser: aid })),
+      transitions: transition ? [transition] : [],
+      demoRequests: [],
+      browser: aid,
+      absorbed: [aid],
+      seenIds: joining.seenIds,
+      ...(prev === null ? { history: joining.transitions } : {}),
+      ...(merged ? { merge: merged } : {}),
+    });
+    return true;
+  }
+
+  /** Identifiers a linked browser named: this person's if nobody's; someone else's is a conflict, recorded on both. */
+  private async claimIdentifiers(keys: string[], config: SiteConfig, meta: IngestMeta) {
+    const conflicts: Conflict[] = [];
+    const owned: string[] = [];
+    for (const key of keys) {
+      const me = this.state?.anonymousId;
+      if (!me) return;
+      const claim = await identityShard(this.env, this.state!.site, key).claim(key, me, meta.receivedAt, { linking: false, perDay: config.identity.linksPerDay });
+      if ('refused' in claim) continue;
+      if (claim.person === me) owned.push(key);
+      else {
+        const conflict: Conflict = { at: meta.receivedAt, identifier: key, reason: 'named by this person, owned by another', otherPerson: claim.person };
+        conflicts.push(conflict);
+        await siteStub(this.env, this.state!.site).countIdentity('conflict');
+        await visitorStub(this.env, this.state!.site, claim.person).noteConflict({ ...conflict, reason: 'named by another person', otherPerson: me });
+      }
+    }
+    if (!isPerson(this.state) || (owned.length === 0 && conflicts.length === 0)) return;
+    const p = this.state.person;
+    const next: PersonState = { ...this.state, person: { ...p, identifiers: [...new Set([...p.identifiers, ...owned])], conflicts: [...p.conflicts, ...conflicts].slice(-CONFLICTS_KEPT) } };
+    this.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
+  }
+
+  /** Another person named one of this person's identifiers. */
+  async noteConflict(conflict: Conflict) {
+    if (!isPerson(this.state)) return;
+    const config = await this.currentConfig();
+    if (!config || !isPerson(this.state)) return;
+    const p = this.state.person;
+    const next: PersonState = { ...this.state, person: { ...p, conflicts: [...p.conflicts, conflict].slice(-CONFLICTS_KEPT) } };
+    this.commit(next, config, { receivedAt: Date.now(), adminBaseUrl: config.adminBaseUrl ?? '' }, { ...NO_EVENTS, transitions: [] });
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */
@@ -248,11 +485,13 @@ export class VisitorObject extends DurableObject<Env> {
     // transaction around it costs more CPU than the write.
     const save = this.store.plan(change.timeline);
     try {
-      if (save.oneStatement && planned.rows.length === 0 && change.transitions.length === 0) this.store.save(planned.state, save);
+      if (save.oneStatement && planned.rows.length === 0 && change.transitions.length === 0 && !change.seenIds && !change.history) this.store.save(planned.state, save);
       else {
         this.ctx.storage.transactionSync(() => {
           this.store.save(planned.state, save);
           this.faults.midTransaction?.();
+          if (change.seenIds) this.store.rememberIds(change.seenIds);
+          if (change.history) this.store.appendTransitions(change.history);
           this.store.appendTransitions(change.transitions);
           for (const row of planned.rows) this.outbox.add(row);
         });
@@ -281,6 +520,48 @@ export class VisitorObject extends DurableObject<Env> {
     return buildProfile(this.state, this.store.transitions(), this.store.timeline(), config, now);
   }
 
+  /** The person this browser joined, if it did (its profile is the person's). */
+  linkedTo(): string | null {
+    return this.link?.person ?? null;
+  }
+
+  /** A person's browsers and identifiers (what erasing it must reach); null for anything else. */
+  personInfo(): { browsers: string[]; identifiers: string[] } | null {
+    if (!isPerson(this.state)) return null;
+    const p = this.state.person;
+    return { browsers: p.parts.flatMap((part) => (part.browser === FOLDED ? part.foldedBrowsers ?? [] : [part.browser])), identifiers: p.identifiers };
+  }
+
+  /**
+   * Detaches a browser: the person keeps the sum of the others (and its stage), and the browser's
+   * events leave its timeline; the caller gives the browser its part back (restore).
+   */
+  async split(browser: string, configVersion: number, meta: IngestMeta): Promise<{ browser: VisitorState; history: TimelineEntry[]; score: { person: number; browser: number } } | { refused: string; status: 404 | 409; code: string }> {
+    if (!isPerson(this.state)) return { refused: 'no such person', status: 404, code: 'unknown_person' };
+    const config = await this.configAt(this.state.site, configVersion);
+    if (!isPerson(this.state)) return { refused: 'no such person', status: 404, code: 'unknown_person' };
+    if (browser === FOLDED || !partOf(this.state, browser)) {
+      const folded = this.state.person.parts.find((p) => p.browser === FOLDED)?.foldedBrowsers?.includes(browser);
+      return folded
+        ? { refused: `browser "${browser}" was folded into the person's oldest part (past ${LIMITS.maxBrowsersPerPerson} browsers) and can no longer be split`, status: 409, code: 'folded' }
+        : { refused: `browser "${browser}" is not part of this person`, status: 404, code: 'unknown_browser' };
+    }
+    const split = splitBrowser(this.state, browser, config)!;
+    const history = this.store.timeline(Infinity).filter((e) => e.browser === browser).reverse();
+    this.ctx.storage.transactionSync(() => this.store.removeEntries((e) => e.browser === browser));
+    this.commit(split.person, config, meta, { ...NO_EVENTS, transitions: [], refreshIndex: true });
+    const now = meta.receivedAt;
+    return { browser: split.browser, history: history.map(({ browser: _b, ...e }) => e), score: { person: scoreTotals(split.person.aggregates, config, now).total, browser: scoreTotals(split.browser.aggregates, config, now).total } };
+  }
+
+  /** A browser split off its person gets its own state and history back, and is its own lead again. */
+  async restore(state: VisitorState, history: TimelineEntry[], configVersion: number, meta: IngestMeta) {
+    const config = await this.configAt(state.site, configVersion);
+    this.ctx.storage.sql.exec('DROP TABLE IF EXISTS link');
+    this.link = null;
+    this.commit({ ...state, indexedAt: undefined }, config, meta, { ...NO_EVENTS, timeline: history, transitions: [], isNewVisitor: false });
+  }
+
   deliveries() {
     return this.outbox.log();
   }
@@ -302,7 +583,10 @@ export class VisitorObject extends DurableObject<Env> {
    * ERASED_TOMBSTONE_DAYS), so the browser's old queue cannot restore it.
    */
   async erase(opts: { tombstone?: boolean } = {}): Promise<boolean> {
-    const existed = this.state !== null;
+    const existed = this.state !== null || this.link !== null;
+    // Identifiers this browser or person owns leave with it (a new browser naming them starts over).
+    const owner = this.state && { site: this.state.site, id: this.state.anonymousId, keys: this.state.person?.identifiers ?? this.state.identifiers ?? [] };
+    this.link = null;
     // Erasing again keeps the first erasure's time: its tombstone must outlive the second erase.
     const at = existed ? Date.now() : this.erasedAt;
     const deleted = this.ctx.storage.deleteAll();
@@ -312,6 +596,7 @@ export class VisitorObject extends DurableObject<Env> {
     this.erasedAt = null;
     await this.ctx.storage.deleteAlarm();
     await deleted;
+    if (owner) for (const key of owner.keys) await identityShard(this.env, owner.site, key).release(key, owner.id);
     if (at !== null && opts.tombstone !== false) {
       writeTombstone(this.ctx.storage.sql, at);
       this.erasedAt = at;
@@ -351,7 +636,8 @@ export class VisitorObject extends DurableObject<Env> {
 
   /** @returns false when something failed (the next alarm then backs off) */
   private async alarmWork(): Promise<boolean> {
-    if (!this.state) return true;
+    // A linked browser only drains what its outbox held when it joined.
+    if (!this.state) return this.link ? this.pump('alarm') : true;
     // Reload the config: endpoints and retention may have changed since the last beacon.
     this.loaded = null;
     this.fault('config', 'alarm');
@@ -442,9 +728,16 @@ export class VisitorObject extends DurableObject<Env> {
     }
   }
 
+  /** Whose object this is: its state's, or a linked browser's pointer's (its outbox still drains from here). */
+  private identity(): { site: string; anonymousId: string } | null {
+    if (this.state) return this.state;
+    return this.link && { site: this.link.site, anonymousId: this.link.aid };
+  }
+
   private async currentConfig(): Promise<SiteConfig | null> {
-    if (!this.state) return null;
-    this.loaded ??= await loadSiteConfig(this.env, this.state.site);
+    const who = this.identity();
+    if (!who) return null;
+    this.loaded ??= await loadSiteConfig(this.env, who.site);
     return this.loaded?.config ?? null;
   }
 
@@ -492,8 +785,9 @@ export class VisitorObject extends DurableObject<Env> {
     const outbox = this.outbox;
     this.fault('config', origin);
     const config = await this.currentConfig();
-    if (!config || !this.state) return this.state === null;
-    const { site, anonymousId } = this.state;
+    const who = this.identity();
+    if (!config || !who) return who === null;
+    const { site, anonymousId } = who;
     const fault = (step: FaultStep) => this.fault(step, origin);
     return this.lanes.run(
       {
@@ -505,12 +799,12 @@ export class VisitorObject extends DurableObject<Env> {
         notifySite: async (row) => {
           fault('notice');
           if (row.target === DIRECTORY_TARGET) {
-            const { at } = JSON.parse(row.payload) as { at: number };
-            await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, at);
+            const { at, person } = JSON.parse(row.payload) as { at: number; person?: boolean };
+            await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, at, person);
             return;
           }
           const notice = JSON.parse(row.payload) as SiteNotice;
-          await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training);
+          await siteStub(this.env, site).recordNotice(row.id, notice.stages, notice.at, notice.lead, notice.training, notice.absorbed);
         },
         disableEndpoint: async (endpointId) => {
           fault('disable');

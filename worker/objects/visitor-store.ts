@@ -279,12 +279,16 @@ export class VisitorStore {
         this.addSeenRow(w, dropped.flatMap((r) => r.ids));
       }
     }
+    this.trimSeen(w);
+  }
+
+  /** `seen` keeps what the timeline does not of the last LIMITS.dedupeWindow ids. */
+  private trimSeen(w: Window) {
     const { dropped } = dropOldest(w.seen, w.timelineTotal + w.seenTotal, LIMITS.dedupeWindow, 0);
-    if (dropped.length > 0) {
-      w.seenTotal -= dropped.reduce((sum, r) => sum + r.n, 0);
-      for (const row of dropped) for (const id of row.ids) w.ids.delete(id);
-      this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
-    }
+    if (dropped.length === 0) return;
+    w.seenTotal -= dropped.reduce((sum, r) => sum + r.n, 0);
+    for (const row of dropped) for (const id of row.ids) w.ids.delete(id);
+    this.sql.exec('DELETE FROM seen WHERE seq <= ?', dropped.at(-1)!.seq);
   }
 
   private addSeenRow(w: Window, ids: string[]) {
@@ -304,6 +308,57 @@ export class VisitorStore {
     if (this.hasSeenTable) return;
     this.sql.exec(SEEN_TABLE);
     this.hasSeenTable = true;
+  }
+
+  /** Event ids remembered beyond the timeline (what a browser joining a person hands over with its timeline). */
+  seenOnlyIds(): string[] {
+    return this.load().seen.flatMap((r) => r.ids);
+  }
+
+  /**
+   * Remembers ids applied elsewhere (a joining browser's, oldest first) for de-duplication, in rows
+   * of at most 1,000, within the window's bound (call inside the change's transaction).
+   */
+  rememberIds(ids: string[]) {
+    if (ids.length === 0) return;
+    this.ensureTables();
+    const w = this.load();
+    const fresh = ids.filter((id) => !w.ids.has(id)).slice(-LIMITS.dedupeWindow);
+    for (let i = 0; i < fresh.length; i += 1000) this.addSeenRow(w, fresh.slice(i, i + 1000));
+    for (const id of fresh) w.ids.add(id);
+    this.trimSeen(w);
+  }
+
+  /**
+   * Removes timeline entries (a browser split off a person takes its own): the rest are rewritten
+   * as one timeline row, oldest first. Call inside a transaction, before the state is saved.
+   */
+  removeEntries(drop: (e: TimelineEntry) => boolean) {
+    if (!this.hasTables) return;
+    const rows = this.sql.exec<{ json: string }>('SELECT json FROM timeline ORDER BY seq').toArray();
+    const entries = [...rows.flatMap((r) => JSON.parse(r.json) as TimelineEntry[]), ...(JSON.parse(this.pending.json) as TimelineEntry[])];
+    const kept = entries.filter((e) => !drop(e));
+    if (kept.length === entries.length) return;
+    this.sql.exec('DELETE FROM timeline');
+    this.sql.exec("UPDATE state SET pending = '[]'");
+    this.pending = NO_PENDING;
+    if (kept.length > 0) {
+      const row = withEntries(NO_PENDING, kept);
+      this.sql.exec('INSERT INTO timeline (seq, n, oldest, newest, json) VALUES (1, ?, ?, ?, ?)', row.ids.length, row.oldest, row.newest, row.json);
+    }
+    this.window = null;
+  }
+
+  /** Forgets this visitor's state, timeline, stage history and ids (it joined a person, which holds them now). */
+  dropAll() {
+    for (const name of ['flush_write_rows']) this.sql.exec(`DROP TRIGGER IF EXISTS ${name}`);
+    this.sql.exec('DROP VIEW IF EXISTS flush_write');
+    for (const name of ['state', 'timeline', 'transitions', 'seen']) this.sql.exec(`DROP TABLE IF EXISTS ${name}`);
+    this.hasTables = false;
+    this.hasSeenTable = false;
+    this.hasFlushWrite = false;
+    this.window = null;
+    this.pending = NO_PENDING;
   }
 
   /** After a rolled-back transaction: what memory holds may never have been stored. */

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { primeSiteConfig, siteStub } from '../config/config-cache';
 import { maskDocument, unmaskDocument } from '../config/secrets';
+import { PERSON_ID_PATTERN } from '../schema/events';
 import { isDev, type AppEnv } from '../env';
 import { ApiError, issuesMessage } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
@@ -27,8 +28,9 @@ adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const stored = await stub.getConfig(site);
   if (!stored) throw new ApiError(404, 'unknown_site', `no site with key "${site}"`);
   c.header('etag', `"${stored.version}"`);
-  const demoAlerts = await stub.demoAlertStats();
-  return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document), demoAlerts });
+  const [demoAlerts, identity] = await Promise.all([stub.demoAlertStats(), stub.identityStats()]);
+  // `identity`: links refused (blocked values, an identifier's daily limit, bad or expired link tokens, identifiers owned by another person).
+  return c.json({ site, version: stored.version, savedAt: new Date(stored.savedAt).toISOString(), note: stored.note, config: maskDocument(stored.document), demoAlerts, identity });
 });
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
@@ -78,9 +80,12 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  const profile = await visitorStub(c.env, site, aid).profile(loaded.config, Date.now());
-  if (!profile) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
-  return c.json(profile);
+  const stub = visitorStub(c.env, site, aid);
+  // A browser that joined a person answers with the person (the lead sales works with).
+  const person = PERSON_ID_PATTERN.test(aid) ? null : await stub.linkedTo();
+  const shown = await (person ? visitorStub(c.env, site, person) : stub).profile(loaded.config, Date.now());
+  if (!shown) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  return c.json(shown);
 });
 
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
@@ -103,6 +108,9 @@ adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   await requireSite(c.env, site);
   // The site's copy first (it holds the email and name): if erasing the visitor then fails, a retry finds it still there.
   const indexed = await siteStub(c.env, site).forgetLead(aid);
+  // A browser that joined a person: its part and its events leave the person first.
+  const person = PERSON_ID_PATTERN.test(aid) ? null : await visitorStub(c.env, site, aid).linkedTo();
+  if (person) await visitorStub(c.env, site, person).split(aid, 0, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
   const existed = await visitorStub(c.env, site, aid).erase();
   await directoryOf(c.env, site, aid).forget(aid);
   if (!existed && !indexed) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);

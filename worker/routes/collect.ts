@@ -14,13 +14,14 @@ import { loadSiteConfig, type LoadedConfig } from '../config/config-cache';
 import { decide } from '../decisions/decide';
 import type { Env } from '../env';
 import { ApiError, errorResponseWith } from '../errors';
-import { parseBatchText, routeOf } from '../http/batch-body';
+import { batchRoute, parseBatchText, routeOf } from '../http/batch-body';
 import { readBodyText } from '../http/read-json';
 import { assertOriginAllowed, corsJsonHeaders, publicCors } from '../middleware/public-cors';
 import { LIMITS } from '../schema/limits';
 import type { CollectResponse } from '../schema/responses';
 import { newVisitorState } from '../visitor/apply-batch';
 import { visitorStub } from './stubs';
+import type { BeaconMeta, IngestResult } from '../objects/visitor-object';
 
 export const COLLECT_PATH = '/v1/collect';
 /** Set on answers given with a config served from memory while the site object is unreachable. */
@@ -51,7 +52,7 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
   const text = await readBodyText(request, LIMITS.maxBodyBytes);
   // A body the SDK wrote is routed on its first bytes and parsed only by the visitor object; any other is parsed here first.
   const routed = routeOf(text);
-  const route = routed ?? parseBatchText(text);
+  const route = routed ?? batchRoute(parseBatchText(text));
   // Answers given without the object still refuse an invalid batch; a body parsed above is valid already.
   const validate = () => routed && parseBatchText(text);
   const site = await requireSite(env, route.site);
@@ -77,13 +78,24 @@ async function collect(request: Request, env: Env, ctx: ExecutionContext, origin
   }
 
   const clientIp = serverKey === null ? headers.get('cf-connecting-ip') : null;
-  const meta = { receivedAt, adminBaseUrl: originOf(url), site: route.site, anonymousId: route.anonymousId, traffic, clientIp };
-  const stub = visitorStub(env, route.site, route.anonymousId);
-  let result = await stub.ingest(text, site.version, meta);
-  // The object could not read the config itself (the site object is unreachable): hand it this isolate's copy.
-  if (typeof result === 'object' && 'configUnavailable' in result) result = await stub.ingest(text, site.version, meta, site.document);
+  const meta: BeaconMeta = { receivedAt, adminBaseUrl: originOf(url), ...route, traffic, clientIp, server: serverKey !== null };
+  // A linked browser's beacon goes straight to its person (one hop); a person that does not hold this browser sends it back here.
+  let result: IngestResult | null = null;
+  if (route.person) {
+    const person = visitorStub(env, route.site, route.person);
+    result = await person.ingest(text, site.version, { ...meta, asPerson: route.person });
+    if (typeof result === 'object' && 'configUnavailable' in result) result = await person.ingest(text, site.version, { ...meta, asPerson: route.person }, site.document);
+    if (typeof result === 'object' && 'notLinked' in result) result = null;
+  }
+  if (result === null) {
+    const stub = visitorStub(env, route.site, route.anonymousId);
+    result = await stub.ingest(text, site.version, meta);
+    // The object could not read the config itself (the site object is unreachable): hand it this isolate's copy.
+    if (typeof result === 'object' && 'configUnavailable' in result) result = await stub.ingest(text, site.version, meta, site.document);
+  }
   // The object sends the answer serialized (a CollectResponse): one string across the RPC, used as the body.
   if (typeof result === 'string') return new Response(result, { headers: answerHeaders });
+  if ('notLinked' in result) throw new ApiError(409, 'not_linked', 'this browser is not part of that person; send the beacon without "person"');
   if ('configUnavailable' in result) throw new ApiError(503, 'site_unavailable', 'the site config cannot be read right now; retry shortly', undefined, { 'retry-after': '5' });
   if ('error' in result) throw new ApiError(result.error.status, result.error.code, result.error.message, result.error.issues);
   if ('bot' in result) return answer(notRecorded(env, ctx, route.site, route.anonymousId, site, receivedAt, result.bot));

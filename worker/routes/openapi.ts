@@ -12,6 +12,7 @@ import { OutcomeInputSchema } from '../calibration/labels';
 import { CalibrateOptionsSchema } from '../calibration/options';
 import { ClearTrainingQuerySchema } from './admin-calibration';
 import { AuditQuerySchema, KeyInputSchema } from './admin-keys';
+import { LinkTokenInputSchema, PeopleQuerySchema, SplitInputSchema } from './admin-people';
 import { ROUTE_ACCESS, SERVER_SIDE_ACCESS, rolesText, type RouteAccess } from '../access/roles';
 
 const json = (schema: z.ZodType, io: 'input' | 'output') =>
@@ -64,6 +65,8 @@ export function openApiDocument(): Record<string, unknown> {
         TrainingImport: json(ImportBodySchema, 'input'),
         CalibrateOptions: json(CalibrateOptionsSchema, 'input'),
         KeyInput: json(KeyInputSchema, 'input'),
+        Split: json(SplitInputSchema, 'input'),
+        LinkTokenInput: json(LinkTokenInputSchema, 'input'),
       },
     },
     paths: {
@@ -130,6 +133,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...calibrationPaths({ site, aid, admin, errors, ref, queryParams }),
+      ...peoplePaths({ site, admin, errors, ref, queryParams }),
       '/v1/admin/sites': {
         get: { summary: 'Every site of the instance, with its status (a deleted site is listed as `deleting` until every object is empty)', security: admin, responses: { '200': { description: '{ sites: [{ site, status, createdAt, updatedAt, deletion? }] }' }, ...errors } },
       },
@@ -171,6 +175,32 @@ function withRoles(paths: Paths, table: readonly RouteAccess[], kind: string) {
     const who = `Who (${kind}): ${rolesText(route)}${route.roles.length ? ', or the instance owner' : ''}.`;
     op.description = op.description ? `${op.description} ${who}` : who;
   }
+}
+
+/** People: one lead across browsers (routes/admin-people.ts). */
+function peoplePaths(p: { site: object; admin: object[]; errors: object; ref: (name: string) => object; queryParams: (s: z.ZodObject) => object[] }) {
+  const { site, admin, errors, ref } = p;
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^p~[0-9a-f]{32}$' } };
+  const jsonBody = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+  return {
+    '/v1/admin/sites/{site}/people': {
+      get: { summary: 'The person an email address belongs to: its profile', security: admin, parameters: [site, ...p.queryParams(PeopleQuerySchema)], responses: { '200': { description: 'The person profile' }, ...errors } },
+      delete: { summary: 'Erase the person an email address belongs to, every browser linked to it, its identifiers and its rows in every object (GDPR requests arrive by email)', security: admin, parameters: [site, ...p.queryParams(PeopleQuerySchema)], responses: { '200': { description: '{ site, id, erased }' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/people/{id}': {
+      get: { summary: "A person's profile: traits, score with breakdown, stage history, timeline of every browser (each entry names its browser), browsers, identifiers, conflicts", security: admin, parameters: [site, id], responses: { '200': { description: 'The person profile' }, ...errors } },
+      delete: { summary: 'Erase the person, every browser linked to it, its identifiers and its rows in every object', security: admin, parameters: [site, id], responses: { '200': { description: '{ site, id, erased }' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/people/{id}/export': {
+      get: { summary: 'Everything stored about a person, from every browser and object, as a JSON attachment', security: admin, parameters: [site, id], responses: { '200': { description: 'The export' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/people/{id}/split': {
+      post: { summary: 'Detach a browser: both then score exactly what each would have alone', security: admin, parameters: [site, id], requestBody: jsonBody('Split'), responses: { '200': { description: '{ site, id, browser, score: { person, browser } }' }, '409': { description: 'The browser was folded into the oldest part (past the browser cap) and cannot be split' }, ...errors } },
+    },
+    '/v1/admin/sites/{site}/link-tokens': {
+      post: { summary: 'A signed token for email links (`?le_t=`): the browser landing through it is linked to that email as verified', security: admin, parameters: [site], requestBody: jsonBody('LinkTokenInput'), responses: { '201': { description: '{ token, email, expiresAt }' }, ...errors } },
+    },
+  };
 }
 
 /** Learning from outcomes (routes/admin-calibration.ts). */

@@ -182,6 +182,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.sql',
   'lead.stage_changed',
   'lead.verdict',
+  'lead.merged',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -297,6 +298,18 @@ const StoredConfigSchema = strict
         demoRequestsPerHour: z.number().int().min(1).max(100_000).default(100),
       })
       .default({ demoRequestsPerHour: 100 }),
+    identity: strict
+      .object({
+        /**
+         * Identifier values that never link browsers into one person, besides the built-in ones (empty,
+         * null, undefined, anonymous, -1, 0, all zeros): a form's placeholder address, a test account.
+         * Compared trimmed and case-insensitively.
+         */
+        blockedValues: z.array(z.string().max(254)).max(200).default([]),
+        /** Browsers one identifier may link in a UTC day; past it the link is refused (counted). Default 10. */
+        linksPerDay: z.number().int().min(1).max(1000).default(LIMITS.linksPerIdentifierPerDay),
+      })
+      .default({ blockedValues: [], linksPerDay: LIMITS.linksPerIdentifierPerDay }),
     /** Link base for the marketer view in webhook payloads; defaults to the Worker's own origin. */
     adminBaseUrl: z.string().url().optional(),
     /**

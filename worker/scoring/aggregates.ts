@@ -32,6 +32,8 @@ export type Aggregates = {
   /** Decayed interest per topic. */
   topics: Record<string, Decayed>;
   traits: Traits;
+  /** When the traits were last set (the latest identify's time): a person's browsers merge traits in this order. */
+  traitsAt?: number;
   demoRequestedAt: number | null;
 };
 
@@ -60,7 +62,10 @@ export function applyEvent(agg: Aggregates, event: LeadEvent, path: string, conf
   agg.firstSeen = agg.eventCount === 0 ? at : Math.min(agg.firstSeen, at);
   agg.eventCount += 1;
   countEventKey(agg, eventKey(event));
-  if (event.type === 'identify') agg.traits = mergeTraits(agg.traits, event.traits);
+  if (event.type === 'identify') {
+    agg.traits = mergeTraits(agg.traits, event.traits);
+    agg.traitsAt = Math.max(agg.traitsAt ?? at, at);
+  }
   if (event.type === 'demo_request') agg.demoRequestedAt = Math.max(agg.demoRequestedAt ?? 0, at);
   for (const topic of event.topics ?? []) addTopic(agg, topic, at, halfLife);
 

@@ -11,6 +11,7 @@ import { scoreTotals } from '../scoring/score';
 import { mayAdvance, nextStage, type StageFacts } from '../scoring/stages';
 import { keptQuery } from './query-filter';
 import type { Verdict } from '../webhooks/payload';
+import type { PersonInfo } from '../people/parts';
 
 export type VisitorState = {
   site: string;
@@ -24,6 +25,10 @@ export type VisitorState = {
   recycledAt?: number;
   /** When the site's leads index last received this visitor's row. */
   indexedAt?: number;
+  /** Identifier keys (`email:…`, `userId:…`) this lone browser owns: another browser naming one makes both one person. */
+  identifiers?: string[];
+  /** Set on a person's state (the object of a person, `anonymousId` its person id): its browsers (worker/people). */
+  person?: PersonInfo;
 };
 
 /** What the timeline keeps of an event (no traits values: those live once, in the aggregates). */
@@ -43,6 +48,8 @@ export type TimelineEntry = {
   receivedAt: number;
   /** Behaviour rules this event counted for. */
   rules: string[];
+  /** A person's timeline: the browser (anonymous id) the event came from. */
+  browser?: string;
 };
 
 export type Transition = {
@@ -51,7 +58,7 @@ export type Transition = {
   at: number;
   score: number;
   fit: number;
-  trigger: { id: string; type: LeadEvent['type'] | 'verdict' | 'restage'; path: string; name?: string };
+  trigger: { id: string; type: LeadEvent['type'] | 'verdict' | 'restage' | 'merge'; path: string; name?: string };
 };
 
 export type BatchOutcome = {
@@ -76,6 +83,9 @@ export function correctedTime(ts: number, sentAt: number, receivedAt: number): n
   return Math.min(receivedAt, Math.max(receivedAt - LIMITS.maxEventAgeMs, t));
 }
 
+/** Called after each event is folded (a person checks its own stage on the sum of its browsers). */
+export type AfterEvent = (state: VisitorState, event: LeadEvent, path: string) => void;
+
 /**
  * Applies new (not yet seen) events, oldest first. Scores are evaluated at `receivedAt`.
  * Does not mutate `prev`.
@@ -86,6 +96,7 @@ export function applyBatch(
   sentAt: number,
   config: SiteConfig,
   receivedAt: number,
+  afterEvent?: AfterEvent,
 ): BatchOutcome {
   const state = foldCopy(prev);
   const timeline: TimelineEntry[] = [];
@@ -97,24 +108,26 @@ export function applyBatch(
     const entry = toTimelineEntry(event, path, at, receivedAt, rules, config.privacy.keepQueryParams);
     timeline.push(entry);
     if (event.type === 'demo_request') demoRequests.push(entry);
-
-    if (!mayAdvance(state.stage, Boolean(state.aggregates.traits.email))) continue;
-    const score = scoreTotals(state.aggregates, config, receivedAt);
-    const to = nextStage(state.stage, stageFacts(state, score.total, score.fit), config);
-    if (to) {
-      transitions.push({
-        from: state.stage,
-        to,
-        at: receivedAt,
-        score: score.total,
-        fit: score.fit,
-        trigger: { id: event.id, type: event.type, path, ...(event.type === 'track' ? { name: event.name } : {}) },
-      });
-      state.stage = to;
-      state.stageSince = receivedAt;
-    }
+    const moved = advance(state, config, receivedAt, () => ({ id: event.id, type: event.type, path, ...(event.type === 'track' ? { name: event.name } : {}) }));
+    if (moved) transitions.push(moved);
+    afterEvent?.(state, event, path);
   }
   return { state, timeline, transitions, demoRequests };
+}
+
+/**
+ * Moves `state` to the stage its aggregates now qualify for, if that is further; returns the
+ * transition (or null). Only known visitors below SQL can move: the others skip the score sums.
+ */
+export function advance(state: VisitorState, config: SiteConfig, now: number, trigger: () => Transition['trigger']): Transition | null {
+  if (!mayAdvance(state.stage, Boolean(state.aggregates.traits.email))) return null;
+  const score = scoreTotals(state.aggregates, config, now);
+  const to = nextStage(state.stage, stageFacts(state, score.total, score.fit), config);
+  if (!to) return null;
+  const transition: Transition = { from: state.stage, to, at: now, score: score.total, fit: score.fit, trigger: trigger() };
+  state.stage = to;
+  state.stageSince = now;
+  return transition;
 }
 
 /** Events with their corrected times, oldest first (a stable sort, skipped when they came in order, as the SDK sends them). */

@@ -9,6 +9,8 @@ import { computeScore } from '../scoring/score';
 import { TIMELINE_IN_PAYLOAD } from '../webhooks/payload';
 import { planOutbox, type PlanInput, type PlannedRow } from '../webhooks/plan';
 import type { TimelineEntry, Transition, VisitorState } from './apply-batch';
+import type { MergeFacts } from '../webhooks/payload';
+import { browserCount } from '../people/parts';
 import { indexIsStale, leadSnapshot } from './lead-snapshot';
 
 export type VisitorChange = {
@@ -21,6 +23,20 @@ export type VisitorChange = {
   training?: TrainingUpdate;
   /** Record and count the change, but send no webhook (a re-staging pass the marketer ran quietly). */
   quiet?: boolean;
+  /** A person's change: the browser that caused it (payloads' `visitor.id`). */
+  browser?: string;
+  /** A browser joined this person (lead.merged). */
+  merge?: MergeFacts;
+  /** Browsers whose own leads-index rows the site drops (they joined this person). */
+  absorbed?: string[];
+  /** This change creates a person's object. */
+  isNewPerson?: boolean;
+  /** Event ids of a joining browser's history beyond its timeline: remembered for de-duplication. */
+  seenIds?: string[];
+  /** A new person takes its first browser's stage history. */
+  history?: Transition[];
+  /** Send the index row now (a split changed the person's score). */
+  refreshIndex?: boolean;
 };
 
 /** A change that records no events (verdicts, outcomes). */
@@ -42,7 +58,7 @@ export type ChangeContext = {
 export function planChange(next: VisitorState, change: VisitorChange, config: SiteConfig, ctx: ChangeContext): { state: VisitorState; rows: PlannedRow[] } {
   const { now } = ctx;
   // Most beacons (a visitor reading, nothing new to tell anyone) plan no row: say so before building anything.
-  if (!change.isNewVisitor && change.transitions.length === 0 && change.demoRequests.length === 0 && !change.verdict && !change.training && !indexIsStale(next, now)) {
+  if (!change.isNewVisitor && !change.isNewPerson && !change.merge && !change.absorbed && !change.refreshIndex && change.transitions.length === 0 && change.demoRequests.length === 0 && !change.verdict && !change.training && !indexIsStale(next, now)) {
     return { state: next, rows: [] };
   }
   // The score breakdown, top topics, index row and recent timeline are only for outbox rows,
@@ -51,15 +67,16 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
   const topics = once(() => topTopics(next.aggregates, now, config.scoring.halfLifeDays, 5));
   const lead = once(() => leadSnapshot(next, score(), topics(), now));
   const timeline = once(() => [...change.timeline].reverse().concat(ctx.recentTimeline(TIMELINE_IN_PAYLOAD)));
-  const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now);
+  const refreshIndex = change.transitions.length > 0 || indexIsStale(next, now) || Boolean(change.absorbed || change.refreshIndex);
   const state = refreshIndex && lead() ? { ...next, indexedAt: now } : next;
   const rows = planOutbox(
     {
       base: {
         at: now,
         site: next.site,
-        anonymousId: next.anonymousId,
+        anonymousId: change.browser ?? next.anonymousId,
         adminUrl: visitorAdminUrl(config.adminBaseUrl ?? ctx.adminBaseUrl, next.site, next.anonymousId),
+        ...(next.person ? { person: { id: next.anonymousId, browserCount: browserCount(next.person) } } : {}),
         traits: next.aggregates.traits,
         get score() {
           return score();
@@ -82,6 +99,9 @@ export function planChange(next: VisitorState, change: VisitorChange, config: Si
       refreshIndex,
       training: change.training,
       quiet: change.quiet,
+      merge: change.merge,
+      absorbed: change.absorbed,
+      isNewPerson: change.isNewPerson,
     },
     config,
     ctx.newId,

@@ -3,6 +3,7 @@ import type { LeadSnapshot } from '../objects/leads-store';
 import type { SiteConfig } from '../schema/config';
 import { scoreTotals, type Score } from '../scoring/score';
 import type { VisitorState } from './apply-batch';
+import { browserCount } from '../people/parts';
 import { DAY_MS } from '../time';
 
 /** A known visitor's index row is refreshed at most this often between transitions. */
@@ -27,6 +28,7 @@ export function leadSnapshot(state: VisitorState, score: Score, topics: string[]
     stageSince: state.stageSince,
     verdict: state.verdict ?? null,
     updatedAt: now,
+    ...(state.person ? { personId: state.anonymousId, browsers: browserCount(state.person) } : {}),
   };
 }
 

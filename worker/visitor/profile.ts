@@ -6,6 +6,7 @@ import { valueAt } from '../scoring/decay';
 import { computeScore, type Score } from '../scoring/score';
 import type { Verdict } from '../webhooks/payload';
 import type { TimelineEntry, Transition, VisitorState } from './apply-batch';
+import { browserCount, type Conflict, type Part, type PersonInfo } from '../people/parts';
 
 export type VisitorProfile = {
   site: string;
@@ -22,9 +23,50 @@ export type VisitorProfile = {
   stageHistory: (Transition & { atIso: string })[];
   /** Sales' last verdict (its reason included), or null. */
   verdict: Verdict | null;
-  /** Newest first. */
+  /** Newest first (a person's: every browser's, each entry naming its browser). */
   timeline: TimelineEntry[];
+  /** A person's profile (one lead across browsers). */
+  personId?: string;
+  person?: PersonProfile;
 };
+
+export type BrowserProfile = {
+  anonymousId: string;
+  firstSeen: string;
+  lastSeen: string;
+  linkedBy: Part['linkedBy'];
+  verified: boolean;
+  linkedAt: string;
+  userAgent?: string;
+  /** What this browser alone reached (what it is shown until verified). */
+  stage: Stage;
+  eventCount: number;
+  /** The folded part: browsers past the cap, no longer splittable. */
+  foldedCount?: number;
+};
+
+export type PersonProfile = { browserCount: number; browsers: BrowserProfile[]; identifiers: string[]; conflicts: Conflict[] };
+
+function personProfile(person: PersonInfo): PersonProfile {
+  const iso = (t: number) => new Date(t).toISOString();
+  return {
+    browserCount: browserCount(person),
+    browsers: person.parts.map((p) => ({
+      anonymousId: p.browser,
+      firstSeen: iso(p.aggregates.firstSeen),
+      lastSeen: iso(p.aggregates.lastSeen),
+      linkedBy: p.linkedBy,
+      verified: p.verified,
+      linkedAt: iso(p.linkedAt),
+      ...(p.userAgent ? { userAgent: p.userAgent } : {}),
+      stage: p.stage,
+      eventCount: p.aggregates.eventCount,
+      ...(p.foldedCount !== undefined ? { foldedCount: p.foldedCount } : {}),
+    })),
+    identifiers: person.identifiers,
+    conflicts: person.conflicts,
+  };
+}
 
 export function buildProfile(state: VisitorState, transitions: Transition[], timeline: TimelineEntry[], config: SiteConfig, now: number): VisitorProfile {
   const agg = state.aggregates;
@@ -43,6 +85,8 @@ export function buildProfile(state: VisitorState, transitions: Transition[], tim
     score: computeScore(agg, config, now),
     stageHistory: transitions.map((t) => ({ ...t, atIso: new Date(t.at).toISOString() })),
     verdict: state.verdict ?? null,
-    timeline,
+    // A person's entries were written browser by browser: newest first by time.
+    timeline: state.person ? [...timeline].sort((a, b) => b.at - a.at) : timeline,
+    ...(state.person ? { personId: state.anonymousId, person: personProfile(state.person) } : {}),
   };
 }

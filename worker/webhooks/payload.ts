@@ -25,10 +25,17 @@ export type LeadPayload = {
     score: { total: number; behavior: number; fit: number; reasons: { rule: string; description?: string; points: number }[] };
     topics: string[];
     trigger: { id: string; type: string; path: string; title?: string; at: number } | null;
-    timeline: { id: string; type: string; name?: string; path: string; title?: string; topics?: string[]; at: number; url?: string; props?: Props }[];
+    timeline: { id: string; type: string; name?: string; path: string; title?: string; topics?: string[]; at: number; url?: string; props?: Props; browser?: string }[];
     verdict?: Verdict;
+    /** The person the browser (`visitor.id`, the one that triggered this) belongs to. */
+    person?: PersonRef;
+    /** lead.merged: which browser joined, how, and the person's score before and after. */
+    merge?: MergeFacts;
   };
 };
+
+export type PersonRef = { id: string; browserCount: number };
+export type MergeFacts = { browser: string; linkedBy: 'claimed' | 'verified' | 'userId'; verified: boolean; scoreBefore: number; scoreAfter: number };
 
 export type PayloadInput = {
   type: WebhookEventType;
@@ -45,6 +52,8 @@ export type PayloadInput = {
   /** Newest first. */
   timeline: TimelineEntry[];
   verdict?: Verdict;
+  person?: PersonRef;
+  merge?: MergeFacts;
 };
 
 /**
@@ -89,8 +98,11 @@ export function buildPayload(input: PayloadInput): LeadPayload {
         at: e.at,
         ...(e.url ? { url: e.url } : {}),
         ...(e.props ? { props: e.props } : {}),
+        ...(e.browser ? { browser: e.browser } : {}),
       })),
       ...(input.verdict ? { verdict: input.verdict } : {}),
+      ...(input.person ? { person: input.person } : {}),
+      ...(input.merge ? { merge: input.merge } : {}),
     },
   };
   return fitWithinLimit(payload);

@@ -7,6 +7,7 @@ const TITLES: Record<LeadPayload['type'], string> = {
   'lead.sql': 'New sales-qualified lead',
   'lead.stage_changed': 'Lead stage changed',
   'lead.verdict': 'Sales verdict recorded',
+  'lead.merged': 'Browsers merged into one lead',
 };
 
 /** Slack mrkdwn needs &, < and > escaped. */
@@ -33,7 +34,7 @@ export function toSlackMessage(p: LeadPayload) {
           { type: 'mrkdwn', text: `*Who*\n${who}${d.traits.email ? `\n${esc(d.traits.email)}` : ''}` },
           { type: 'mrkdwn', text: `*Company*\n${company}` },
           { type: 'mrkdwn', text: `*Stage*\n${d.previousStage ? `${d.previousStage} → ` : ''}${d.stage}` },
-          { type: 'mrkdwn', text: `*Score*\n${d.score.total} (fit ${d.score.fit})` },
+          { type: 'mrkdwn', text: `*Score*\n${d.score.total} (fit ${d.score.fit})${d.person && d.person.browserCount > 1 ? `\nseen on ${d.person.browserCount} browsers` : ''}` },
         ],
       },
       { type: 'section', text: { type: 'mrkdwn', text: `*Why they scored*\n${why}` } },

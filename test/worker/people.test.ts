@@ -1,0 +1,168 @@
+/** People (issue 20): browsers linked into one person by identifiers, exactly, reversibly, and without leaking one browser's activity to another. */
+import { describe, expect, it } from 'vitest';
+import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
+import { api, collect, eventually, expectError, profile } from './helpers';
+import { receiverLog, settle, siteWithHooks } from './webhook-helpers';
+
+const ORIGIN = { origin: 'https://acme.example' };
+const browserBeacon = (site: string, anonymousId: string, events: ReturnType<typeof makeEvent>[], extra: Record<string, unknown> = {}) =>
+  collect(makeBatch(events, { site, anonymousId, ...extra }), ORIGIN);
+const leads = async (site: string) => (await api(`/v1/admin/sites/${site}/visitors`)).body.visitors as any[];
+
+async function peopleSite() {
+  // content: 20 points per download or webinar; MQL at 40.
+  return siteWithHooks([{ id: 'sales', events: ['lead.mql', 'lead.merged', 'lead.stage_changed'] }]);
+}
+
+describe('people: one lead across browsers', () => {
+  it('two browsers that identify with the same email are one lead, scored on all their events, with one lead.mql', async () => {
+    const { site, hook } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const laptop = uid('laptop');
+    const phone = uid('phone');
+    await browserBeacon(site, laptop, [journey.pricing(), journey.download()]);
+    const alone = await browserBeacon(site, laptop, [journey.identify({ email })]);
+    // One browser with an email is an ordinary lead: no person yet.
+    expect(alone.body.person).toBeUndefined();
+
+    const second = await browserBeacon(site, phone, [journey.identify({ email: email.toUpperCase() }), journey.webinar()]);
+    const personId = second.body.person as string;
+    expect(personId).toMatch(/^p~[0-9a-f]{32}$/);
+    // The phone only claimed the email: it is shown what it did itself (known, one webinar), not the person (MQL).
+    expect(second.body.visitor.stage).toBe('known');
+
+    const person = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(person.score.total).toBe(40);
+    expect(person.stage).toBe('mql');
+    expect(person.person.browserCount).toBe(2);
+    expect(person.person.browsers.map((b: any) => [b.anonymousId, b.linkedBy]).sort()).toEqual([[laptop, 'claimed'], [phone, 'claimed']].sort());
+    // The merged timeline names each entry's browser.
+    expect(new Set(person.timeline.map((e: any) => e.browser))).toEqual(new Set([laptop, phone]));
+
+    // One row in the leads index, for the person.
+    await eventually(async () => {
+      const rows = (await leads(site)).filter((r) => r.traits.email?.toLowerCase() === email);
+      expect(rows.map((r) => [r.id, r.personId, r.browsers, r.score, r.stage])).toEqual([[personId, personId, 2, 40, 'mql']]);
+    });
+    // Exactly one lead.mql, for the person, triggered by the phone's webinar; and a lead.merged saying who joined, how, and the score before and after.
+    await eventually(async () => {
+      const log = await receiverLog(hook('sales'));
+      const mql = log.deliveries.filter((d) => d.payload.type === 'lead.mql');
+      expect(mql).toHaveLength(1);
+      expect(mql[0]!.payload.data.person).toEqual({ id: personId, browserCount: 2 });
+      expect(mql[0]!.payload.data.visitor.id).toBe(phone);
+      const merged = log.deliveries.filter((d) => d.payload.type === 'lead.merged');
+      expect(merged.map((d) => d.payload.data.merge)).toEqual([{ browser: phone, linkedBy: 'claimed', verified: false, scoreBefore: 20, scoreAfter: 20 }]);
+    });
+    await settle(100);
+    expect((await receiverLog(hook('sales'))).deliveries.filter((d) => d.payload.type === 'lead.mql')).toHaveLength(1);
+
+    // A linked browser's profile is its person's; its beacons reach the person with or without the hint.
+    expect((await profile(site, laptop)).body.personId).toBe(personId);
+    await browserBeacon(site, laptop, [journey.pricing()], { person: personId });
+    await browserBeacon(site, laptop, [journey.pricing()]);
+    expect((await api(`/v1/admin/sites/${site}/people/${personId}`)).body.eventCount).toBe(7);
+  });
+
+  it('a claimed browser never sees another browser of the person; an email link token verifies it', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const laptop = uid('laptop');
+    await browserBeacon(site, laptop, [journey.identify({ email, name: 'Ana Lima' }), journey.download(), journey.webinar()]);
+    const intruder = uid('intruder');
+    const claimed = await browserBeacon(site, intruder, [makeEvent({ type: 'identify', traits: { email } } as never)]);
+    expect(claimed.body.visitor.stage).toBe('known');
+    const decided = await api(`/v1/decide?site=${site}&anonymousId=${intruder}`, { headers: ORIGIN });
+    expect(JSON.stringify(decided.body)).not.toContain('Ana');
+
+    const token = await api(`/v1/admin/sites/${site}/link-tokens`, { method: 'POST', json: { email, ttlDays: 7 } });
+    expect(token.status, JSON.stringify(token.body)).toBe(201);
+    const desk = uid('desk');
+    const landed = await browserBeacon(site, desk, [journey.pricing()], { linkToken: token.body.token });
+    expect(landed.body.person).toBe(claimed.body.person);
+    // Verified: the desk is shown the person (MQL from the laptop's download and webinar).
+    expect(landed.body.visitor.stage).toBe('mql');
+    const person = (await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`)).body;
+    expect(person.person.browsers.find((b: any) => b.anonymousId === desk)).toMatchObject({ linkedBy: 'verified', verified: true });
+
+    // A bad token is ignored (counted), never an error.
+    const bad = await browserBeacon(site, uid('x'), [journey.pricing()], { linkToken: `${token.body.token.slice(0, -4)}AAAA` });
+    expect(bad.status).toBe(200);
+    expect(bad.body.person).toBeUndefined();
+  });
+
+  it('split restores both scores exactly; erase by email leaves nothing in any object', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const laptop = uid('laptop');
+    const phone = uid('phone');
+    await browserBeacon(site, laptop, [journey.download(), journey.identify({ email })]);
+    const joined = await browserBeacon(site, phone, [journey.identify({ email }), journey.webinar(), journey.download()]);
+    const personId = joined.body.person;
+    expect((await api(`/v1/admin/sites/${site}/people/${personId}`)).body.score.total).toBe(60);
+
+    const split = await api(`/v1/admin/sites/${site}/people/${personId}/split`, { method: 'POST', json: { anonymousId: phone } });
+    expect(split.status, JSON.stringify(split.body)).toBe(200);
+    expect(split.body.score).toEqual({ person: 20, browser: 40 });
+    const phoneAlone = (await profile(site, phone)).body;
+    expect(phoneAlone.personId).toBeUndefined();
+    expect(phoneAlone.score.total).toBe(40);
+    expect(phoneAlone.timeline.map((e: any) => e.type).sort()).toEqual(['download', 'identify', 'webinar_signup']);
+    const rest = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(rest.score.total).toBe(20);
+    expect(rest.timeline.every((e: any) => e.browser === laptop)).toBe(true);
+    // The split browser's beacons are its own again, even with the old hint.
+    const after = await browserBeacon(site, phone, [journey.pricing()], { person: personId });
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    expect(after.body.person).toBeUndefined();
+
+    const erased = await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`, { method: 'DELETE' });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expectError(await api(`/v1/admin/sites/${site}/people/${personId}`), 404, 'unknown_person');
+    expectError(await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`), 404, 'unknown_person');
+    expectError(await profile(site, laptop), 404, 'unknown_visitor');
+    await eventually(async () => expect((await leads(site)).filter((r) => r.id === personId || r.id === laptop)).toEqual([]));
+  });
+
+  it('two browsers identifying with the same new email at the same moment end as one person', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('race')}@acme.io`;
+    const answers = await Promise.all([1, 2, 3, 4].map(() => browserBeacon(site, uid('b'), [journey.identify({ email }), journey.download()])));
+    // The browser that claimed the email first answered as a lone lead; the others joined its person.
+    const ids = new Set(answers.map((a) => a.body.person).filter(Boolean));
+    expect(ids.size).toBe(1);
+    const person = (await api(`/v1/admin/sites/${site}/people/${[...ids][0]}`)).body;
+    expect(person.person.browserCount).toBe(4);
+    expect(person.score.total).toBe(80);
+  });
+
+  it('blocked values never link, an identifier links at most linksPerDay browsers a day, and two userIds never merge', async () => {
+    const { site } = await peopleSite();
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...(await api(`/v1/admin/sites/${site}`)).body.config, identity: { blockedValues: ['test@example.com'], linksPerDay: 2 } } });
+    for (const email of ['test@example.com', 'TEST@example.com']) {
+      const res = await browserBeacon(site, uid('b'), [journey.identify({ email })]);
+      expect(res.body.person).toBeUndefined();
+    }
+    const noUser = await browserBeacon(site, uid('b'), [makeEvent({ type: 'identify', traits: {}, userId: '0000' } as never)]);
+    expect(noUser.body.person).toBeUndefined();
+
+    const email = `${uid('kiosk')}@acme.io`;
+    for (let i = 0; i < 4; i++) await browserBeacon(site, uid('k'), [journey.identify({ email })]);
+    // Two browsers a day (the first, which claimed it, counts): the next two are refused, and counted.
+    expect((await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`)).body.person.browserCount).toBe(2);
+    const stats = (await api(`/v1/admin/sites/${site}`)).body.identity;
+    expect(stats).toMatchObject({ blocked: 3, dailyLimit: 2 });
+
+    const shared = `${uid('shared')}@acme.io`;
+    const first = uid('u');
+    await browserBeacon(site, first, [makeEvent({ type: 'identify', traits: { email: shared }, userId: 'user-1' } as never)]);
+    // Another browser names the same email with another userId: not merged, and counted.
+    const other = await browserBeacon(site, uid('u'), [makeEvent({ type: 'identify', traits: { email: shared }, userId: 'user-2' } as never)]);
+    expect(other.body.person).toBeUndefined();
+    expect((await api(`/v1/admin/sites/${site}`)).body.identity.conflict).toBeGreaterThanOrEqual(1);
+    // The same userId on a new device joins.
+    const same = await browserBeacon(site, uid('u'), [makeEvent({ type: 'identify', traits: {}, userId: 'user-1' } as never)]);
+    expect(same.body.person).toMatch(/^p~/);
+    expect((await profile(site, first)).body.personId).toBe(same.body.person);
+  });
+});
