@@ -12,19 +12,22 @@ import { DEBUG, log, setDebug, warn } from './debug';
 import { isUrgent, pageFields, trackKind, type EventKind } from './events';
 import { createIdentity } from './identity';
 import { uuid } from './ids';
+import { LIMITS } from './limits';
 import { privacyBlocked } from './privacy';
 import { createQueue } from './queue';
 import { safe } from './safe';
-import { cleanProps, cleanTraits } from './sanitize';
+import { cleanProps, cleanTraits, cleanUserId } from './sanitize';
 import { fillSlots, hideSlots } from './slots';
 import { webStorage } from './storage';
-import { routeKey } from './urls';
+import { filterParams, routeKey } from './urls';
 import { pageTopics } from './topics';
 import { createTransport } from './transport';
 import type { Decision, LeadEdge, LeadEdgeConfig, Props, Traits } from './types';
 import { VERSION } from './version';
 
 const CONSENT = 'le_consent';
+/** The query parameter of an email link's token (marketing adds `?le_t=<token>` to links). */
+const LINK_PARAM = 'le_t';
 const MAX_EVENT_CHARS = 16_000;
 
 /**
@@ -44,6 +47,13 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
   /** Store and send. */
   const canStore = () => !blocked && consent === '1';
   const decisionKey = `le_decision_${cfg.site}`;
+  // An email link's token leaves the address bar at once, whatever the privacy state (so it is
+  // never bookmarked, shared or recorded), and rides on the first event captured (the landing's page
+  // view) to go as its batch's `linkToken`. Dropped when not 1-1024 printable ASCII characters, or
+  // when nothing may be sent (GPC, DNT, consent denied).
+  const t = new URLSearchParams(location.search).get(LINK_PARAM);
+  if (t !== null) history.replaceState(history.state, '', filterParams(location.href, (name) => name !== LINK_PARAM));
+  let token = t && active() && t.length <= LIMITS.maxLinkTokenLength && /^[!-~]+$/.test(t) ? t : undefined;
 
   const id = createIdentity(kv, !cfg.cookieless, canStore);
   const queue = createQueue(cfg.site, MAX_QUEUE, canStore);
@@ -66,10 +76,13 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     kv.del(decisionKey);
     decision = null;
   };
-  const onResponse = (res: CollectResponse, aid: string) => {
+  const onResponse = (res: CollectResponse | null, aid: string) => {
     // The Worker erased this visitor: start over, and never replay the old queue.
     if (res?.erased) return void (reset(), queue.clear(), DEBUG && log('visitor erased by the Worker: new id, queue cleared'));
-    if (res?.visitor && res.ctas && aid === id.aid()) setDecision({ visitor: res.visitor, ctas: res.ctas }, true);
+    // An answer about an earlier anonymous id (before reset()) says nothing about this one.
+    if (!res || aid !== id.aid()) return;
+    id.link(res.person);
+    if (res.visitor && res.ctas) setDecision({ visitor: res.visitor, ctas: res.ctas }, true);
   };
   const transport = createTransport(
     `${cfg.endpoint}/v1/collect`,
@@ -82,6 +95,7 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     },
     canStore,
     onResponse,
+    id.person,
   );
 
   function capture(kind: EventKind, props?: Props, near?: Element | null, urgent = isUrgent(kind)): void {
@@ -101,14 +115,17 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
     // Far past any real event; one this large could never fit a 64 KiB beacon, so it is not queued.
     if (JSON.stringify(event).length > MAX_EVENT_CHARS) return void (DEBUG && warn('event too large, dropped', event));
     DEBUG && log('captured', event);
-    queue.add({ a: id.aid(), s: id.session(now), e: event });
+    queue.add({ a: id.aid(), s: id.session(now), e: event, t: token });
+    token = undefined;
     if (urgent || queue.items.length >= BATCH_SIZE) void transport.send();
     else transport.schedule(BATCH_WAIT_MS);
   }
 
-  const identify = (traits: Traits, near?: Element | null) => {
+  const identify = (traits: Traits, near?: Element | null, user?: unknown) => {
     const clean = cleanTraits(traits);
-    if (Object.values(clean).some((v) => v)) capture({ type: 'identify', traits: clean }, undefined, near, false);
+    const userId = cleanUserId(user);
+    if (DEBUG && user !== undefined && !userId) warn('identify: userId must be a string of 1-256 chars (trimmed), left out:', user);
+    if (userId || Object.values(clean).some((v) => v)) capture({ type: 'identify', traits: clean, userId }, undefined, near, false);
     else DEBUG && warn('identify: no valid traits in', traits);
   };
 
@@ -126,7 +143,7 @@ export function createClient(input: LeadEdgeConfig): LeadEdge {
       if (kind) capture(kind, cleanProps(kind.type === 'demo_request' ? { ...props, turnstile: undefined } : props));
       else DEBUG && warn('track: invalid event name (or cta_click without props.ctaId):', name);
     },
-    identify: (traits) => identify(traits),
+    identify: (traits, userId) => identify(traits, null, userId),
     consent(state) {
       if (blocked) return;
       kv.set(CONSENT, (consent = state === 'granted' ? '1' : '0'));

@@ -32,7 +32,8 @@ export type EventKind =
   | { type: 'demo_request'; turnstile?: string }
   | { type: 'cta_click'; ctaId: string }
   | { type: 'track'; name: string }
-  | { type: 'identify'; traits: Traits };
+  /** `userId`: the site's own account id for this person (identify(traits, userId); never from a form). */
+  | { type: 'identify'; traits: Traits; userId?: string };
 
 const KNOWN = ['page_view', 'download', 'webinar_signup', 'demo_request'] as const;
 

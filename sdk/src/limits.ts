@@ -13,4 +13,6 @@ export const LIMITS = {
   maxPropArrayLength: 20,
   maxCustomTraits: 25,
   maxTrackNameLength: 64,
+  maxUserIdLength: 256,
+  maxLinkTokenLength: 1024,
 } as const;

@@ -65,6 +65,16 @@ export function cleanTraits(input: unknown): Traits {
 }
 
 /**
+ * The site's own account id for `identify`: trimmed, 1-256 chars; a longer one is left out, never cut
+ * (a cut id could be someone else's).
+ * @example cleanUserId('  u-42 ') // 'u-42'
+ */
+export function cleanUserId(v: unknown): string | undefined {
+  const id = typeof v === 'string' ? v.trim() : '';
+  return id && id.length <= LIMITS.maxUserIdLength ? id : undefined;
+}
+
+/**
  * Topics: comma-separated lists, trimmed, lower-cased, unique, at most 10 of at most 64 chars.
  * @example cleanTopics(['Analytics, Pipeline', 'analytics']) // ['analytics', 'pipeline']
  */

@@ -17,7 +17,8 @@ export function createTransport(
   queue: Queue,
   context: Context,
   canSend: () => boolean,
-  onResponse: (res: CollectResponse, anonymousId: string) => void,
+  onResponse: (res: CollectResponse | null, anonymousId: string) => void,
+  person: (anonymousId: string) => string | undefined,
 ) {
   let inflight: Item[] = [];
   let sending = false;
@@ -27,7 +28,7 @@ export function createTransport(
 
   const online = () => canSend() && navigator.onLine !== false;
   /** Batches of what is queued and not in flight. */
-  const batches = () => toBatches(queue.items.filter((i) => !inflight.includes(i)), site, context, Date.now());
+  const batches = () => toBatches(queue.items.filter((i) => !inflight.includes(i)), site, context, Date.now(), person);
 
   /** Sends the next batch now (or when a pending retry is due). */
   async function send(): Promise<void> {
@@ -61,7 +62,7 @@ export function createTransport(
     attempt = 0;
     // Delivered, or refused for good (resending a 4xx cannot help): either way it leaves the queue.
     queue.remove(batch.items);
-    if (outcome === 'ok') onResponse(body as CollectResponse, batch.items[0]!.a), DEBUG && log('sent', batch.items.length, body);
+    if (outcome === 'ok') onResponse(body as CollectResponse | null, batch.items[0]!.a), DEBUG && log('sent', batch.items.length, body);
     else DEBUG && warn(`the Worker refused ${batch.items.length} event(s) with ${status}; dropped`, body);
     return send();
   }

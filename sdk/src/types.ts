@@ -77,8 +77,11 @@ export type LeadEdge = {
    * For demo_request, `props.turnstile` (a Cloudflare Turnstile token) is sent as the event's own `turnstile` field, not as a prop.
    */
   track(name: string, props?: Props): void;
-  /** Attaches traits to this visitor. */
-  identify(traits: Traits): void;
+  /**
+   * Attaches traits to this visitor; `userId`, your own account id for them (trimmed, 1-256 chars),
+   * links every browser it is given in to one person.
+   */
+  identify(traits: Traits, userId?: string): void;
   /** Grants or withdraws consent; "denied" also erases stored ids and queued events. */
   consent(state: 'granted' | 'denied'): void;
   /** Calls `cb` with the cached decision (if any) now, and with each new one. */

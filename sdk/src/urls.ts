@@ -28,23 +28,29 @@ export function routeKey(href: string, withQuery?: boolean): string {
 }
 
 /**
- * The URL with only the query parameters named `utm_*` or listed in `keep` (the keepParams option),
- * so tokens and emails that GET forms put in query strings never leave the browser. The hash is kept.
- * @example keepParams('https://a.io/p?email=a%40b.io&utm_source=x&ref=2', ['ref']) // 'https://a.io/p?utm_source=x&ref=2'
+ * The URL with only the query parameters whose name `keep` accepts, as written (the name as the
+ * page reads it: decoded, "+" as a space; a malformed escape never throws); the hash is kept.
+ * @example filterParams('https://a.io/?a=1&le_t=x#f', (name) => name !== 'le_t') // 'https://a.io/?a=1#f'
  */
-export function keepParams(href: string, keep: string[]): string {
+export function filterParams(href: string, keep: (name: string) => boolean): string {
   const u = new URL(href);
   u.search = u.search
     .slice(1)
     .split('&')
     .filter((p) => {
-      // The name as the page reads it (decoded, "+" as a space); a malformed escape never throws here.
       const name = new URLSearchParams(p).keys().next().value;
-      return name !== undefined && (name.startsWith('utm_') || keep.includes(name));
+      return name !== undefined && keep(name);
     })
     .join('&');
   return u.href;
 }
+
+/**
+ * The URL with only the query parameters named `utm_*` or listed in `keep` (the keepParams option),
+ * so tokens and emails that GET forms put in query strings never leave the browser. The hash is kept.
+ * @example keepParams('https://a.io/p?email=a%40b.io&utm_source=x&ref=2', ['ref']) // 'https://a.io/p?utm_source=x&ref=2'
+ */
+export const keepParams = (href: string, keep: string[]): string => filterParams(href, (name) => name.startsWith('utm_') || keep.includes(name));
 
 /**
  * @example isDownload('https://a.io/files/Report.PDF?v=1', ['pdf']) // true

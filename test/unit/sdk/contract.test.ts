@@ -5,10 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { routeOf } from '../../../worker/http/batch-body';
 import { BatchSchema, EventSchema } from '../../../worker/schema/events';
 import { toBatches, type Item } from '../../../sdk/src/batch';
 import { pageFields, trackKind } from '../../../sdk/src/events';
-import { cleanEventName, cleanProps, cleanTopics, cleanTraits } from '../../../sdk/src/sanitize';
+import { cleanEventName, cleanProps, cleanTopics, cleanTraits, cleanUserId } from '../../../sdk/src/sanitize';
 
 const RUNS = { numRuns: 400 };
 /** Keys a page may use, the awkward ones often: empty, reserved, at and past the length limit. */
@@ -91,6 +92,23 @@ describe('what the SDK sends, the Worker accepts', () => {
   it('page fields: a page whose path does not start with "/" (about:srcdoc) sends no path the Worker refuses', () => {
     expect(pageFields('about:srcdoc', '', '').path).toBeUndefined();
     expect(pageFields('https://a.io/x', '', '').path).toBe('/x');
+  });
+
+  it('identify with a userId: whatever string the page passes, the event is accepted (or the userId left out)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom(' u-1 ', 'x'.repeat(256), 'x'.repeat(257), '\t\n', ' '.repeat(300)), fc.anything()), (raw) => {
+        accepted(wire({ ...base, type: 'identify', traits: {}, userId: cleanUserId(raw) }));
+      }),
+      RUNS,
+    );
+  });
+
+  it('a batch with a person hint and a link token is accepted, and the Worker reads the person off its first bytes', () => {
+    const person = 'p~' + 'f'.repeat(32);
+    const item: Item = { a: 'a-1', s: 's-1', e: { ...base, type: 'page_view' }, t: 'abc.def' };
+    const [b] = toBatches([item], 'demo', { userAgent: 'x' }, 1, () => person);
+    expect(BatchSchema.parse(JSON.parse(b!.body))).toMatchObject({ person, linkToken: 'abc.def' });
+    expect(routeOf(b!.body)).toEqual({ site: 'demo', anonymousId: 'a-1', person });
   });
 
   it('a queue holding the same event twice never puts it twice in one batch', () => {

@@ -6,9 +6,9 @@ import { configFromAttributes, DEFAULT_DOWNLOAD_EXTENSIONS, resolveConfig } from
 import { pageFields, trackKind } from '../../../sdk/src/events';
 import { traitFor } from '../../../sdk/src/form-fields';
 import { privacyBlocked } from '../../../sdk/src/privacy';
-import { cleanEventName, cleanProps, cleanTopics, cleanTraits } from '../../../sdk/src/sanitize';
+import { cleanEventName, cleanProps, cleanTopics, cleanTraits, cleanUserId } from '../../../sdk/src/sanitize';
 import { SESSION_MS, touchSession } from '../../../sdk/src/session';
-import { isDownload, keepParams, routeKey, safeHref } from '../../../sdk/src/urls';
+import { filterParams, isDownload, keepParams, routeKey, safeHref } from '../../../sdk/src/urls';
 
 let n = 0;
 const makeItem = (over: Partial<Item> = {}, props?: Record<string, string>): Item => ({
@@ -58,6 +58,24 @@ describe('batches', () => {
     const retried = makeItem({ n: 1 });
     const batches = toBatches([...old, fresh[0]!, retried, fresh[1]!], 'demo', {}, 1);
     expect(batches.map((b) => b.items)).toEqual([fresh, [retried], old]);
+  });
+  it('the person hint comes right after anonymousId, and only in batches of the anonymous id it belongs to', () => {
+    const person = 'p~' + '0123456789abcdef'.repeat(2);
+    const items = [makeItem({ a: 'aid-old' }), makeItem({ a: 'aid-new' }), makeItem({ a: 'aid-new' })];
+    const [old, current] = toBatches(items, 'demo', {}, 7, (aid) => (aid === 'aid-new' ? person : undefined));
+    expect(current!.body.startsWith(`{"site":"demo","anonymousId":"aid-new","person":"${person}","sessionId":"sid-1",`)).toBe(true);
+    expect(JSON.parse(current!.body).events).toHaveLength(2);
+    expect(old!.body.startsWith('{"site":"demo","anonymousId":"aid-old","sessionId":"sid-1",')).toBe(true);
+    expect(old!.body).not.toContain('"person"');
+  });
+  it('an event carrying a link token starts its own batch, which sends the token as linkToken; other batches carry none', () => {
+    const before = makeItem();
+    const landing = makeItem({ t: 'abc.def' });
+    const after = makeItem();
+    const batches = toBatches([before, landing, after], 'demo', {}, 1);
+    expect(batches.map((b) => b.items)).toEqual([[before], [landing, after]]);
+    expect(JSON.parse(batches[1]!.body)).toMatchObject({ anonymousId: 'aid-1', sessionId: 'sid-1', linkToken: 'abc.def' });
+    expect(batches[0]!.body).not.toContain('linkToken');
   });
   it('the queue keeps the newest events past its bound', () => {
     expect(bounded([1, 2, 3, 4], 2)).toEqual([3, 4]);
@@ -158,6 +176,11 @@ describe('sanitize', () => {
     expect(cleanTopics([Array.from({ length: 15 }, (_, i) => `t${i}`).join(',')])).toHaveLength(10);
     expect(cleanTopics(['prototype'])).toEqual([]);
   });
+  it('a userId is trimmed and 1-256 chars; a longer one is left out, never cut', () => {
+    expect(cleanUserId('  u-42 ')).toBe('u-42');
+    expect(cleanUserId('x'.repeat(256))).toHaveLength(256);
+    expect([cleanUserId('x'.repeat(257)), cleanUserId('   '), cleanUserId(''), cleanUserId(42), cleanUserId(undefined)]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
   it('custom event names follow the Worker pattern', () => {
     expect(cleanEventName('signup.step-2:done')).toBe('signup.step-2:done');
     expect(cleanEventName('x'.repeat(65))).toBe('');
@@ -194,6 +217,12 @@ describe('urls', () => {
     expect(keepParams('https://a.io/p?my+key=1&my%20key=2&flag&=x', ['my key', 'flag'])).toBe('https://a.io/p?my+key=1&my%20key=2&flag');
     expect(keepParams('https://a.io/p?UTM_SOURCE=x&utm_=y', [])).toBe('https://a.io/p?utm_=y');
     expect(keepParams('https://a.io/p?', [])).toBe('https://a.io/p');
+  });
+  it('a link token parameter leaves the URL; every other parameter stays as written, and the hash', () => {
+    const noToken = (href: string) => filterParams(href, (name) => name !== 'le_t');
+    expect(noToken('https://a.io/?utm_source=x&le_t=abc.def#frag')).toBe('https://a.io/?utm_source=x#frag');
+    expect(noToken('https://a.io/p?le_t=abc&q=a+b%20c&flag&le_t=again')).toBe('https://a.io/p?q=a+b%20c&flag');
+    expect(noToken('https://a.io/p?le%5Ft=abc#/route?x=1')).toBe('https://a.io/p#/route?x=1');
   });
   it('downloads are http(s) links to listed extensions, any case, ignoring the query', () => {
     expect(isDownload('https://a.io/files/Report.PDF?v=1', ['pdf'])).toBe(true);
