@@ -172,8 +172,7 @@ export class VisitorObject extends DurableObject<Env> {
     const read = readRoutedBatch(body, meta);
     if ('error' in read) return read;
     const { batch } = read;
-    const person = isPerson(this.state) ? this.state : null;
-    if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
+    if (meta.asPerson && !(isPerson(this.state) && partOf(this.state, batch.anonymousId))) return { notLinked: true };
     const config = this.configIfCurrent(configVersion) ?? (await this.configOrFallback(batch.site, configVersion, fallback));
     if (!config) return { configUnavailable: true };
     if (batch.context?.automated) {
@@ -188,6 +187,10 @@ export class VisitorObject extends DurableObject<Env> {
       const guard = await this.guardBeacon(batch.events, config, meta);
       if (guard) return guard;
     }
+    // A linked browser landing through an email link: verified if the token names one of this person's identifiers.
+    if (meta.asPerson && batch.linkToken) await this.verifyPart(batch.anonymousId, batch.linkToken, config, meta);
+    const person = isPerson(this.state) ? this.state : null;
+    if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
     // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
@@ -257,6 +260,29 @@ export class VisitorObject extends DurableObject<Env> {
     const named = identifiersIn(fresh).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
     if (named.length > 0) this.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
     return this.answer(viewOf(outcome.state, browser), config, meta.receivedAt, fresh.length, duplicates, erased, person.anonymousId);
+  }
+
+  /**
+   * Marks a browser of this person verified when an email link's token names one of the person's
+   * identifiers (or one nobody owns, which becomes the person's). A token for someone else, or a
+   * bad one, is counted and changes nothing.
+   */
+  private async verifyPart(browser: string, token: string, config: SiteConfig, meta: BeaconMeta) {
+    const site = meta.site;
+    const email = await readLinkToken(this.env, site, token, meta.receivedAt);
+    if (!email) return void (await siteStub(this.env, site).countIdentity('badToken'));
+    if (!isPerson(this.state)) return;
+    const key = identifierKey({ kind: 'email', value: email });
+    const me = this.state.anonymousId;
+    const owner = this.state.person.identifiers.includes(key) ? me : (await identityShard(this.env, site, key).claim(key, me, meta.receivedAt, { linking: false, perDay: 0 }) as { person: string }).person;
+    if (owner !== me) return void (await siteStub(this.env, site).countIdentity('conflict'));
+    if (!isPerson(this.state)) return;
+    const p = this.state.person;
+    const next: PersonState = {
+      ...this.state,
+      person: { ...p, identifiers: [...new Set([...p.identifiers, key])], parts: p.parts.map((part) => (part.browser === browser ? { ...part, verified: true, linkedBy: 'verified' } : part)) },
+    };
+    this.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
   }
 
   /** A beacon for the person this browser joined. The person answers; if it no longer holds this browser, the pointer goes and the beacon is this object's again. */
