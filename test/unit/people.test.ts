@@ -84,7 +84,7 @@ describe('merge is exact', () => {
     expect(out.transitions.map((t) => [t.from, t.to])).toEqual([['known', 'mql']]);
     expect(out.timeline.every((e) => e.browser === 'phone')).toBe(true);
     // The phone alone: one webinar, never identified: anonymous (what it is shown).
-    expect(out.state.person.parts.find((p) => p.browser === 'phone')!.stage).toBe('anonymous');
+    expect(out.state.person!.parts.find((p) => p.browser === 'phone')!.stage).toBe('anonymous');
   });
 
   it('cooldowns count per browser: the same page on two devices in one cooldown cell counts twice', () => {

@@ -62,6 +62,11 @@ describe('people: one lead across browsers', () => {
     await browserBeacon(site, laptop, [journey.pricing()], { person: personId });
     await browserBeacon(site, laptop, [journey.pricing()]);
     expect((await api(`/v1/admin/sites/${site}/people/${personId}`)).body.eventCount).toBe(7);
+
+    // Sales' alert names the phone; a verdict on it is the person's.
+    const verdict = await api(`/v1/admin/sites/${site}/visitors/${phone}/verdict`, { method: 'POST', json: { verdict: 'accepted' } });
+    expect(verdict.status, JSON.stringify(verdict.body)).toBe(200);
+    expect((await api(`/v1/admin/sites/${site}/people/${personId}`)).body.stage).toBe('sal');
   });
 
   it('a claimed browser never sees another browser of the person; an email link token verifies it', async () => {

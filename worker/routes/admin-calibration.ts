@@ -17,7 +17,7 @@ import { resolveStoredConfig } from '../schema/config';
 import type { TrainingSummary } from '../objects/training-store';
 import { VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
-import { visitorStub } from './stubs';
+import { leadStub } from './stubs';
 import { pathParams as params, SiteParam } from './params';
 import { isoTime as iso } from '../time';
 
@@ -30,7 +30,7 @@ adminCalibrationRoutes.post('/v1/admin/sites/:site/visitors/:aid/outcome', async
   const input = parseWith(OutcomeInputSchema, await readJsonBody(c, 4096), 'invalid_outcome', 'invalid outcome');
   const loaded = await requireSite(c.env, site);
   const at = Date.now();
-  const result = await visitorStub(c.env, site, aid).outcome(input, loaded.version, { receivedAt: at, adminBaseUrl: new URL(c.req.url).origin });
+  const result = await (await leadStub(c.env, site, aid)).outcome(input, loaded.version, { receivedAt: at, adminBaseUrl: new URL(c.req.url).origin });
   if (!result.ok) {
     throw result.status === 404 ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`) : new ApiError(409, 'not_a_lead', result.message);
   }

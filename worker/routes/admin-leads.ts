@@ -10,7 +10,7 @@ import { FUNNEL_STAGES, type FunnelStage } from '../objects/funnel-store';
 import { StageSchema } from '../schema/config';
 import { VerdictInputSchema } from '../visitor/verdict';
 import { requireSite } from './collect';
-import { visitorStub } from './stubs';
+import { leadStub } from './stubs';
 import { pathParams, SiteParam, VisitorParam } from './params';
 import { DAY_MS, isoDay } from '../time';
 
@@ -78,7 +78,7 @@ adminLeadRoutes.post('/v1/admin/sites/:site/visitors/:aid/verdict', async (c) =>
   const { site, aid } = pathParams(VisitorParam, c.req.param());
   const input = parseWith(VerdictInputSchema, await readJsonBody(c, 4096), 'invalid_verdict', 'invalid verdict');
   const loaded = await requireSite(c.env, site);
-  const result = await visitorStub(c.env, site, aid).verdict(input, loaded.version, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
+  const result = await (await leadStub(c.env, site, aid)).verdict(input, loaded.version, { receivedAt: Date.now(), adminBaseUrl: new URL(c.req.url).origin });
   if (!result.ok) {
     throw result.status === 404
       ? new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`)

@@ -16,7 +16,7 @@ import { instanceStub } from '../objects/instance-object';
 import type { Context } from 'hono';
 import { requireSite } from './collect';
 import { restageAfterSave, RestageOptionSchema } from './admin-restage';
-import { visitorStub } from './stubs';
+import { leadStub, visitorStub } from './stubs';
 import { pathParams as params, SiteParam, VisitorParam } from './params';
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -80,10 +80,8 @@ adminRoutes.post('/v1/admin/sites/:site/config/versions/:version/restore', async
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  const stub = visitorStub(c.env, site, aid);
   // A browser that joined a person answers with the person (the lead sales works with).
-  const person = PERSON_ID_PATTERN.test(aid) ? null : await stub.linkedTo();
-  const shown = await (person ? visitorStub(c.env, site, person) : stub).profile(loaded.config, Date.now());
+  const shown = await (await leadStub(c.env, site, aid)).profile(loaded.config, Date.now());
   if (!shown) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
   return c.json(shown);
 });
@@ -121,7 +119,11 @@ adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/deliveries', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   await requireSite(c.env, site);
-  return c.json({ site, id: aid, deliveries: await visitorStub(c.env, site, aid).deliveries() });
+  // A linked browser's: what it sent before it joined, then its person's.
+  const stub = visitorStub(c.env, site, aid);
+  const person = PERSON_ID_PATTERN.test(aid) ? null : await stub.linkedTo();
+  const own = await stub.deliveries();
+  return c.json({ site, id: aid, deliveries: person ? [...own, ...(await visitorStub(c.env, site, person).deliveries())] : own });
 });
 
 adminRoutes.post('/v1/admin/sites/:site/visitors/:aid/deliveries/:id/redeliver', async (c) => {
