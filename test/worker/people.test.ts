@@ -129,6 +129,28 @@ describe('people: one lead across browsers', () => {
     await eventually(async () => expect((await leads(site)).filter((r) => r.id === personId || r.id === laptop)).toEqual([]));
   });
 
+  it('a person\'s browser naming an email a lone browser owns brings that browser in', async () => {
+    const { site } = await peopleSite();
+    const work = `${uid('ana')}@acme.io`;
+    const home = `${uid('ana')}@gmail.com`;
+    const desk = uid('desk');
+    await browserBeacon(site, desk, [journey.identify({ email: work }), journey.download()]);
+    const laptop = uid('laptop');
+    await browserBeacon(site, laptop, [journey.identify({ email: home }), journey.webinar()]);
+    // The phone joins the desk's person by the work email, then names the home email too.
+    const phone = uid('phone');
+    const joined = await browserBeacon(site, phone, [journey.identify({ email: work })]);
+    await browserBeacon(site, phone, [journey.identify({ email: home })], { person: joined.body.person });
+    const person = await eventually(async () => {
+      const p = (await api(`/v1/admin/sites/${site}/people/${joined.body.person}`)).body;
+      expect(p.person.browserCount).toBe(3);
+      return p;
+    });
+    expect(person.score.total).toBe(40);
+    expect(person.person.identifiers.sort()).toEqual([`email:${home}`, `email:${work}`].sort());
+    expect((await profile(site, laptop)).body.personId).toBe(joined.body.person);
+  });
+
   it('two browsers identifying with the same new email at the same moment end as one person', async () => {
     const { site } = await peopleSite();
     const email = `${uid('race')}@acme.io`;
@@ -165,6 +187,10 @@ describe('people: one lead across browsers', () => {
     const other = await browserBeacon(site, uid('u'), [makeEvent({ type: 'identify', traits: { email: shared }, userId: 'user-2' } as never)]);
     expect(other.body.person).toBeUndefined();
     expect((await api(`/v1/admin/sites/${site}`)).body.identity.conflict).toBeGreaterThanOrEqual(1);
+    // Recorded on both.
+    expect((await profile(site, first)).body.conflicts?.length).toBeGreaterThanOrEqual(1);
+    const otherId = JSON.parse(JSON.stringify(other.body)).visitor.id as string;
+    expect((await profile(site, otherId)).body.conflicts?.length).toBeGreaterThanOrEqual(1);
     // The same userId on a new device joins.
     const same = await browserBeacon(site, uid('u'), [makeEvent({ type: 'identify', traits: {}, userId: 'user-1' } as never)]);
     expect(same.body.person).toMatch(/^p~/);

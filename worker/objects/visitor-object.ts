@@ -80,6 +80,12 @@ export type JoiningBrowser = {
   identifiers: string[];
 };
 
+/** A lead's state with one more conflict recorded (a person's, or a lone browser's). */
+function withConflict(state: VisitorState, conflict: Conflict): VisitorState {
+  if (state.person) return { ...state, person: { ...state.person, conflicts: [...state.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } };
+  return { ...state, conflicts: [...(state.conflicts ?? []), conflict].slice(-CONFLICTS_KEPT) };
+}
+
 /** Whether two sets of identifier keys each hold a userId and share none: such owners never merge. */
 function conflictingUserIds(a: string[], b: string[]): boolean {
   const ua = a.filter((k) => k.startsWith('userId:'));
@@ -208,9 +214,10 @@ export class VisitorObject extends DurableObject<Env> {
     // Naming an identifier (or carrying an email link's token) links this browser to its person first; the person then applies the batch.
     let owner = prev;
     if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) {
-      const { joined, owned } = await this.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
+      const { joined, owned, conflicts } = await this.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
       if (joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
       if (owned.some((k) => !prev.identifiers?.includes(k))) owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])] };
+      for (const conflict of conflicts) owner = withConflict(owner, conflict);
     }
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
     const outcome = applyBatch(owner, fresh, batch.sentAt, config, meta.receivedAt);
@@ -302,10 +309,11 @@ export class VisitorObject extends DurableObject<Env> {
    * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
    * @returns whether the browser joined a person, and identifiers it owns now
    */
-  private async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[] }> {
+  private async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const owned: string[] = [];
-      if (this.link) return { joined: true, owned };
+      const conflicts: Conflict[] = [];
+      if (this.link) return { joined: true, owned, conflicts };
       const { site, anonymousId, receivedAt: now } = meta;
       const verifiedEmail = token ? await readLinkToken(this.env, site, token, now) : null;
       if (token && !verifiedEmail) await siteStub(this.env, site).countIdentity('badToken');
@@ -334,10 +342,11 @@ export class VisitorObject extends DurableObject<Env> {
         const person = PERSON_ID_PATTERN.test(claim.person) ? claim.person : await visitorStub(this.env, site, claim.person).promote(newPersonId(), userIds, configVersion, meta);
         const linkedBy: LinkedBy = id.kind === 'userId' ? 'userId' : verified ? 'verified' : 'claimed';
         const who = { site, anonymousId, userAgent: meta.traffic.userAgent };
-        if (person && (await this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who))) return { joined: true, owned: [] };
+        if (person && (await this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who))) return { joined: true, owned: [], conflicts };
         await siteStub(this.env, site).countIdentity('conflict');
+        conflicts.push({ at: now, identifier: key, reason: 'owned by a lead with another userId: not merged', otherPerson: claim.person });
       }
-      return { joined: false, owned };
+      return { joined: false, owned, conflicts };
     });
   }
 
@@ -351,7 +360,12 @@ export class VisitorObject extends DurableObject<Env> {
       if (this.link) return this.link.person;
       if (!this.state) return null;
       const keys = this.state.identifiers ?? [];
-      if (conflictingUserIds(keys, userIds)) return null;
+      if (conflictingUserIds(keys, userIds)) {
+        const config = await this.configAt(this.state.site, configVersion);
+        const conflict: Conflict = { at: meta.receivedAt, identifier: userIds.join(', '), reason: 'another browser named this lead\'s identifier with another userId: not merged' };
+        if (this.state) this.commit(withConflict(this.state, conflict), config, meta, { ...NO_EVENTS, transitions: [] });
+        return null;
+      }
       if (!(await this.moveToPerson(candidate, keys.some((k) => k.startsWith('userId:')) ? 'userId' : 'claimed', false, keys, configVersion, meta, this.state))) return null;
       for (const key of keys) await identityShard(this.env, this.link!.site, key).reassign(key, this.link!.aid, candidate);
       return candidate;
@@ -426,7 +440,13 @@ export class VisitorObject extends DurableObject<Env> {
       const claim = await identityShard(this.env, this.state!.site, key).claim(key, me, meta.receivedAt, { linking: false, perDay: config.identity.linksPerDay });
       if ('refused' in claim) continue;
       if (claim.person === me) owned.push(key);
-      else {
+      else if (!PERSON_ID_PATTERN.test(claim.person)) {
+        // A lone browser owns it: it joins this person (unless their userIds differ), identifiers and all.
+        const myUserIds = [...(isPerson(this.state) ? this.state.person.identifiers : []), ...keys].filter((k) => k.startsWith('userId:'));
+        const joined = await visitorStub(this.env, this.state!.site, claim.person).promote(me, myUserIds, this.loaded?.version ?? 0, meta);
+        if (joined === me) owned.push(key);
+        else conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a browser with another userId: not merged', otherPerson: claim.person });
+      } else {
         const conflict: Conflict = { at: meta.receivedAt, identifier: key, reason: 'named by this person, owned by another', otherPerson: claim.person };
         conflicts.push(conflict);
         await siteStub(this.env, this.state!.site).countIdentity('conflict');
@@ -439,14 +459,11 @@ export class VisitorObject extends DurableObject<Env> {
     this.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
   }
 
-  /** Another person named one of this person's identifiers. */
+  /** Another browser or person named one of this lead's identifiers and could not merge: recorded here too. */
   async noteConflict(conflict: Conflict) {
-    if (!isPerson(this.state)) return;
-    const config = await this.currentConfig();
-    if (!config || !isPerson(this.state)) return;
-    const p = this.state.person;
-    const next: PersonState = { ...this.state, person: { ...p, conflicts: [...p.conflicts, conflict].slice(-CONFLICTS_KEPT) } };
-    this.commit(next, config, { receivedAt: Date.now(), adminBaseUrl: config.adminBaseUrl ?? '' }, { ...NO_EVENTS, transitions: [] });
+    const config = this.state && (await this.currentConfig());
+    if (!config || !this.state) return;
+    this.commit(withConflict(this.state, conflict), config, { receivedAt: Date.now(), adminBaseUrl: config.adminBaseUrl ?? '' }, { ...NO_EVENTS, transitions: [] });
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */

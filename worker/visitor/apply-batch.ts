@@ -11,7 +11,7 @@ import { scoreTotals } from '../scoring/score';
 import { mayAdvance, nextStage, type StageFacts } from '../scoring/stages';
 import { keptQuery } from './query-filter';
 import type { Verdict } from '../webhooks/payload';
-import type { PersonInfo } from '../people/parts';
+import type { Conflict, PersonInfo } from '../people/parts';
 
 export type VisitorState = {
   site: string;
@@ -27,6 +27,8 @@ export type VisitorState = {
   indexedAt?: number;
   /** Identifier keys (`email:…`, `userId:…`) this lone browser owns: another browser naming one makes both one person. */
   identifiers?: string[];
+  /** A lone browser's identifier conflicts (a person keeps its own in `person.conflicts`). */
+  conflicts?: Conflict[];
   /** Set on a person's state (the object of a person, `anonymousId` its person id): its browsers (worker/people). */
   person?: PersonInfo;
 };

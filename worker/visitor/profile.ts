@@ -28,6 +28,8 @@ export type VisitorProfile = {
   /** A person's profile (one lead across browsers). */
   personId?: string;
   person?: PersonProfile;
+  /** A lone browser's identifier conflicts (another lead named its identifier with another userId). */
+  conflicts?: Conflict[];
 };
 
 export type BrowserProfile = {
@@ -88,5 +90,6 @@ export function buildProfile(state: VisitorState, transitions: Transition[], tim
     // A person's entries were written browser by browser: newest first by time.
     timeline: state.person ? [...timeline].sort((a, b) => b.at - a.at) : timeline,
     ...(state.person ? { personId: state.anonymousId, person: personProfile(state.person) } : {}),
+    ...(state.conflicts?.length ? { conflicts: state.conflicts } : {}),
   };
 }
