@@ -121,6 +121,15 @@ describe('people: one lead across browsers', () => {
     expect(after.status, JSON.stringify(after.body)).toBe(200);
     expect(after.body.person).toBeUndefined();
 
+    // Erasing one linked browser takes its part and its events out of the person.
+    const third = uid('third');
+    await browserBeacon(site, third, [journey.identify({ email }), journey.download()]);
+    expect((await api(`/v1/admin/sites/${site}/people/${personId}`)).body.score.total).toBe(40);
+    expect((await api(`/v1/admin/sites/${site}/visitors/${third}`, { method: 'DELETE' })).status).toBe(200);
+    const without = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(without.score.total).toBe(20);
+    expect(without.timeline.some((e: any) => e.browser === third)).toBe(false);
+
     const erased = await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`, { method: 'DELETE' });
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
     expectError(await api(`/v1/admin/sites/${site}/people/${personId}`), 404, 'unknown_person');
@@ -195,5 +204,5 @@ describe('people: one lead across browsers', () => {
     const same = await browserBeacon(site, uid('u'), [makeEvent({ type: 'identify', traits: {}, userId: 'user-1' } as never)]);
     expect(same.body.person).toMatch(/^p~/);
     expect((await profile(site, first)).body.personId).toBe(same.body.person);
-  });
+  }, 20_000);
 });
