@@ -1,9 +1,11 @@
 // One lead in the sales inbox: who, why they scored, what they read, which alerts fired, and the
 // verdict buttons. Alerts of one lead are grouped on one card; alerts caused by the same event
-// (a demo request sends lead.sql and lead.demo_requested) share one line.
-import { displayName, fmtAgo, fmtPoints, fmtTime, h, stageBadge, visitorHref } from './dom.js';
+// (a demo request sends lead.sql and lead.demo_requested) share one line. A person's alerts (one
+// lead across browsers, `data.person`) are one card, saying on how many browsers it was seen.
+import { displayName, fmtAgo, fmtNum, fmtPoints, fmtTime, h, stageBadge, visitorHref } from './dom.js';
 
-const TYPE_LABELS = { 'lead.demo_requested': 'Demo requested', 'lead.sql': 'Became SQL', 'lead.mql': 'Became MQL', 'lead.verdict': 'Verdict', 'lead.stage_changed': 'Stage changed' };
+const TYPE_LABELS = { 'lead.demo_requested': 'Demo requested', 'lead.sql': 'Became SQL', 'lead.mql': 'Became MQL', 'lead.verdict': 'Verdict', 'lead.stage_changed': 'Stage changed', 'lead.merged': 'Browser joined' };
+const LINKED_BY = { claimed: 'claimed the email', verified: 'verified', userId: 'by userId' };
 const EVENT_LABELS = { page_view: 'Read', download: 'Downloaded', webinar_signup: 'Webinar signup', demo_request: 'Demo request', identify: 'Identified', cta_click: 'Clicked CTA' };
 
 /** Lines of the alert history: alerts with the same trigger event merged, newest first. */
@@ -14,9 +16,45 @@ export function alertLines(alerts) {
     const line = lines.get(key) ?? { key, at: a.receivedAt, types: [] };
     line.at = Math.max(line.at, a.receivedAt);
     if (!line.types.includes(a.payload.type)) line.types.push(a.payload.type);
+    if (a.payload.data?.merge) line.merge = a.payload.data.merge;
     lines.set(key, line);
   }
   return [...lines.values()].sort((x, y) => y.at - x.at);
+}
+
+/**
+ * What a lead.merged alert says after its label.
+ * @example mergeText({ linkedBy: 'claimed', scoreBefore: 20, scoreAfter: 40 }) // 'score 20 → 40 (claimed the email)'
+ */
+export const mergeText = (m) => `score ${fmtNum(m.scoreBefore, 0)} → ${fmtNum(m.scoreAfter, 0)} (${LINKED_BY[m.linkedBy] ?? m.linkedBy})`;
+
+/** The lead an alert belongs to: its person when it has one (every browser's alerts on one card), else the browser. */
+export const leadIdOf = (payload) => payload?.data?.person?.id ?? payload?.data?.visitor?.id;
+
+/**
+ * The browsers a person's alert names: the one that sent it, the one that joined, and those of its
+ * timeline entries. A card of one of them (alerts sent before it joined) belongs to the person's card.
+ */
+export function browsersOf(payload) {
+  const d = payload?.data;
+  if (!d?.person) return [];
+  return [...new Set([d.visitor?.id, d.merge?.browser, ...(d.timeline ?? []).map((e) => e.browser)].filter(Boolean))];
+}
+
+/** The person of the newest alert that names one: `{ id, browserCount }`, or null. */
+export const personOf = (lead) => lead.alerts.find((a) => a.payload?.data?.person)?.payload.data.person ?? null;
+
+/** The link to the lead: the payload's (its admin origin), pointed at the person when there is one. */
+function leadHref(lead, d) {
+  if (!/^https?:\/\//.test(d.visitor?.url ?? '')) return visitorHref(lead.site, lead.id);
+  if (!d.person) return d.visitor.url;
+  try {
+    const url = new URL(d.visitor.url);
+    url.searchParams.set('aid', d.person.id);
+    return url.href;
+  } catch {
+    return d.visitor.url;
+  }
 }
 
 /**
@@ -28,7 +66,8 @@ export function leadCard(lead, { onVerdict, verdictNote, fresh }) {
   const d = latest.payload.data;
   const t = d.traits ?? {};
   const stage = lead.stage ?? d.stage;
-  const href = /^https?:\/\//.test(d.visitor?.url ?? '') ? d.visitor.url : visitorHref(lead.site, lead.id);
+  const href = leadHref(lead, d);
+  const seen = (personOf(lead)?.browserCount ?? 1) > 1 ? `seen on ${personOf(lead).browserCount} browsers` : '';
 
   return h(
     'article',
@@ -39,6 +78,7 @@ export function leadCard(lead, { onVerdict, verdictNote, fresh }) {
       h('span', { class: 'name' }, displayName(t, lead.id)),
       t.email && t.email !== displayName(t, lead.id) ? h('span', { class: 'muted' }, t.email) : null,
       stageBadge(stage),
+      seen ? h('span', { class: 'chip browsers seen-on' }, seen) : null,
       h('span', { class: 'spacer' }),
       h('time', { class: 'muted', datetime: new Date(latest.receivedAt).toISOString(), title: fmtTime(latest.receivedAt), dataset: { ago: latest.receivedAt } }, fmtAgo(latest.receivedAt)),
       h('a', { href, class: 'btn btn-small' }, 'Open visitor'),
@@ -48,7 +88,13 @@ export function leadCard(lead, { onVerdict, verdictNote, fresh }) {
       'div',
       { class: 'alert-types' },
       alertLines(lead.alerts).map((line) =>
-        h('span', { class: 'row', style: 'gap:4px' }, line.types.map((type) => h('span', { class: `type type-${type.replace('lead.', '')}` }, TYPE_LABELS[type] ?? type)), h('small', { class: 'muted' }, fmtTime(line.at))),
+        h(
+          'span',
+          { class: 'row', style: 'gap:4px' },
+          line.types.map((type) => h('span', { class: `type type-${type.replace('lead.', '')}` }, TYPE_LABELS[type] ?? type)),
+          line.merge ? h('small', { class: 'merge' }, mergeText(line.merge)) : null,
+          h('small', { class: 'muted' }, fmtTime(line.at)),
+        ),
       ),
     ),
     h(

@@ -10,7 +10,7 @@
 import { api, getSite, getToken, keySite } from './api.js';
 import { may, roleName, whoAmI } from './access.js';
 import { fmtAgo, h, notice } from './dom.js';
-import { leadCard } from './inbox-card.js';
+import { browsersOf, leadCard, leadIdOf } from './inbox-card.js';
 import { showSession } from './session-bar.js';
 import { signInDialog } from './sign-in.js';
 
@@ -25,7 +25,7 @@ const summary = document.getElementById('inbox-summary');
 const baseTitle = document.title;
 
 const seen = new Set();
-/** `${site}|${visitorId}` -> { site, id, alerts (newest first), el, verdict?, verdictAt?, stage? } */
+/** `${site}|${leadId}` -> { site, id, alerts (newest first), el, verdict?, verdictAt?, stage? }; a person's id is its lead id. */
 const leads = new Map();
 let unseen = 0;
 
@@ -66,9 +66,11 @@ async function configuredReceivers() {
 }
 
 const newest = (lead) => lead.alerts[0]?.receivedAt ?? 0;
+/** Alerts that are not a new reason to call: a verdict itself, a browser joining the lead. */
+const NOT_REQUALIFYING = new Set(['lead.verdict', 'lead.merged']);
 /** A verdict holds until the lead alerts again (a recycled lead that re-qualifies needs a new one). */
 const verdictOf = (lead) => {
-  const lastAlert = lead.alerts.find((a) => a.payload.type !== 'lead.verdict')?.receivedAt ?? 0;
+  const lastAlert = lead.alerts.find((a) => !NOT_REQUALIFYING.has(a.payload.type))?.receivedAt ?? 0;
   return lead.verdict && lead.verdictAt >= lastAlert ? lead.verdict : null;
 };
 
@@ -76,9 +78,11 @@ function add(alert, fresh) {
   const d = alert?.payload?.data;
   if (!alert?.id || seen.has(alert.id) || !d?.visitor?.id) return;
   seen.add(alert.id);
-  const key = `${d.site}|${d.visitor.id}`;
-  const lead = leads.get(key) ?? { key, site: d.site, id: d.visitor.id, alerts: [] };
+  const id = leadIdOf(alert.payload);
+  const key = `${d.site}|${id}`;
+  const lead = leads.get(key) ?? { key, site: d.site, id, alerts: [] };
   leads.set(key, lead);
+  for (const browser of browsersOf(alert.payload)) absorb(lead, `${d.site}|${browser}`);
   lead.alerts.push(alert);
   lead.alerts.sort((a, b) => b.receivedAt - a.receivedAt);
   if (lead.alerts[0] === alert) lead.stage = d.stage;
@@ -88,6 +92,20 @@ function add(alert, fresh) {
   }
   if (fresh && document.hidden) document.title = `(${++unseen}) ${baseTitle}`;
   draw(lead, fresh);
+}
+
+/** A browser's card (its alerts from before it joined the person) moves onto the person's card. */
+function absorb(lead, key) {
+  const browser = leads.get(key);
+  if (!browser || browser === lead) return;
+  leads.delete(key);
+  browser.el?.remove();
+  lead.alerts.push(...browser.alerts);
+  lead.alerts.sort((a, b) => b.receivedAt - a.receivedAt);
+  if (browser.verdict && (browser.verdictAt ?? 0) > (lead.verdictAt ?? 0)) {
+    lead.verdict = browser.verdict;
+    lead.verdictAt = browser.verdictAt;
+  }
 }
 
 /** Per site: what the signed-in credential may do there (`me`), or why it may not (`note`); absent while loading. */

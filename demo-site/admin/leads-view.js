@@ -1,4 +1,5 @@
 // Leads: known visitors and beyond, filtered by stage, sorted by score or last seen, paged by cursor.
+// A person (one lead across browsers) is one row, saying on how many browsers it was seen.
 import { api, ApiError } from './api.js';
 import { displayName, fmtAgo, fmtNum, fmtTime, h, notice, STAGE_LABELS, stageBadge } from './dom.js';
 
@@ -71,12 +72,17 @@ export async function renderLeads(root, { params, navigate, site }) {
   root.querySelector('#leads-total').textContent = `${page.total ?? page.visitors.length} ${stage ? STAGE_LABELS[stage] : 'known and beyond'} on ${site}${evicted}`;
   if (!page.visitors.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, stage ? `No ${STAGE_LABELS[stage]} leads yet.` : 'No known visitors yet: leads appear here once a visitor identifies.')));
   for (const v of page.visitors) {
-    const open = () => navigate('visitor', {}, v.id);
+    const open = () => navigate('visitor', {}, v.personId ?? v.id);
     tbody.append(
       h(
         'tr',
         { class: 'clickable', tabindex: 0, dataset: { id: v.id }, onclick: open, onkeydown: (e) => e.key === 'Enter' && open() },
-        h('td', { class: 'who' }, h('b', {}, displayName(v.traits, v.id)), h('small', {}, v.traits?.email && v.traits.email !== displayName(v.traits, v.id) ? v.traits.email : v.id)),
+        h(
+          'td',
+          { class: 'who' },
+          h('b', {}, displayName(v.traits, v.id), v.browsers > 1 ? h('span', { class: 'chip browsers', title: 'One person seen on several browsers (same email or userId)' }, `${v.browsers} browsers`) : null),
+          h('small', {}, v.traits?.email && v.traits.email !== displayName(v.traits, v.id) ? v.traits.email : v.id),
+        ),
         h('td', { class: 'who' }, h('b', {}, v.traits?.company ?? '–'), h('small', {}, v.traits?.title ?? '')),
         h('td', {}, stageBadge(v.stage)),
         h('td', { class: 'num' }, fmtNum(v.score, 0)),

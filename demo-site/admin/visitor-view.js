@@ -1,33 +1,47 @@
 // One visitor: who they are, why they scored (rules after decay, behaviour vs fit), how they moved
 // through the stages, what they did (newest first) and what the webhooks made of it. Sales'
 // verdict, export and erase show only when the signed-in key's role may use their routes.
+// A person (one lead across browsers) is shown under its own id, with its browsers (person-view.js).
 import { api } from './api.js';
 import { renderDeliveries } from './deliveries.js';
 import { displayName, fmtAgo, fmtNum, fmtPoints, fmtTime, h, notice, stageBadge } from './dom.js';
 import { verdictRow } from './inbox-card.js';
+import { browserLabel, browserLabels, browsersPanel, seenOn } from './person-view.js';
 
 export async function renderVisitor(root, ctx) {
-  const { arg: id, navigate, site, can = () => true } = ctx;
+  const { arg: id, navigate, site, can = () => true, openedAs } = ctx;
   const path = `/visitors/${encodeURIComponent(id)}`;
   const [profile, deliveries] = await Promise.all([
     api(path),
     can('GET', '/visitors/:aid/deliveries') ? api(`${path}/deliveries`).catch((err) => ({ error: err })) : { deliveries: [] },
   ]);
+  // A browser that joined a person answers with the person: show it under the person's id, so its
+  // verdict, export, erase and redeliveries go to the person (a linked browser's id lists the
+  // person's deliveries but cannot redeliver them).
+  if (profile.personId && profile.personId !== id) {
+    history.replaceState(history.state, '', `#/visitor/${encodeURIComponent(profile.personId)}`);
+    return renderVisitor(root, { ...ctx, arg: profile.personId, openedAs: id });
+  }
+  const person = profile.person ?? null;
+  const labels = browserLabels(person);
   const t = profile.traits ?? {};
   const back = h('a', { href: '#/leads', onclick: (e) => (e.preventDefault(), history.length > 1 ? history.back() : navigate('leads')) }, '← Leads');
   const status = h('div', { id: 'visitor-status', hidden: true });
 
+  // A person is exported and erased with every browser linked to it (its own routes).
+  const personPath = person && `/people/${encodeURIComponent(id)}`;
+  const noun = person ? `person (all ${person.browserCount} browsers)` : 'visitor';
   async function exportData(button) {
     button.disabled = true;
     try {
-      const data = await api(`${path}/export`);
+      const data = await api(`${personPath ?? path}/export`);
       const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
       const link = h('a', { href: url, download: `leadedge-${site}-${id}.json`, hidden: true });
       document.body.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      notice(status, 'ok', 'Exported everything stored about this visitor (JSON).');
+      notice(status, 'ok', `Exported everything stored about this ${noun} (JSON).`);
     } catch (err) {
       notice(status, 'error', `Could not export: ${err.message}`);
     } finally {
@@ -37,21 +51,24 @@ export async function renderVisitor(root, ctx) {
   async function erase(button) {
     if (button.dataset.confirm !== '1') {
       button.dataset.confirm = '1';
-      button.textContent = 'Erase everything about this visitor?';
+      button.textContent = `Erase everything about this ${noun}?`;
       return;
     }
     button.disabled = true;
     try {
-      await api(path, { method: 'DELETE' });
-      root.replaceChildren(back, h('div', { class: 'notice notice-ok', id: 'erased' }, `Erased visitor ${id}: state, timeline, pending deliveries, lead row and training label.`));
+      await api(personPath ?? path, { method: 'DELETE' });
+      const what = person ? `person ${id} and every browser linked to it: state, timelines, identifiers` : `visitor ${id}: state, timeline`;
+      root.replaceChildren(back, h('div', { class: 'notice notice-ok', id: 'erased' }, `Erased ${what}, pending deliveries, lead row and training label.`));
     } catch (err) {
       button.disabled = false;
       notice(status, 'error', `Could not erase: ${err.message}`);
     }
   }
+  const mayExport = person ? can('GET', '/people/:id/export') : can('GET', '/visitors/:aid/export');
+  const mayErase = person ? can('DELETE', '/people/:id') : can('DELETE', '/visitors/:aid');
   const actions = [
-    can('GET', '/visitors/:aid/export') ? h('button', { class: 'btn btn-small', type: 'button', id: 'export-visitor', onclick: (e) => exportData(e.currentTarget) }, 'Export (JSON)') : null,
-    can('DELETE', '/visitors/:aid') ? h('button', { class: 'btn btn-small btn-bad', type: 'button', id: 'erase-visitor', onclick: (e) => erase(e.currentTarget) }, 'Erase…') : null,
+    mayExport ? h('button', { class: 'btn btn-small', type: 'button', id: 'export-visitor', onclick: (e) => exportData(e.currentTarget) }, 'Export (JSON)') : null,
+    mayErase ? h('button', { class: 'btn btn-small btn-bad', type: 'button', id: 'erase-visitor', onclick: (e) => erase(e.currentTarget) }, 'Erase…') : null,
   ];
   // The profile has the stage, not the verdict's details: SAL and disqualified are verdicts already given.
   const given = profile.stage === 'sal' ? { verdict: 'accepted' } : profile.stage === 'disqualified' ? { verdict: 'rejected', action: 'disqualify' } : null;
@@ -64,6 +81,12 @@ export async function renderVisitor(root, ctx) {
       ? h('section', { class: 'panel', id: 'verdict' }, h('h2', {}, 'Sales verdict'), verdictRow({ id, site, verdict: given }, onVerdict))
       : null;
 
+  const onSplit = async (anonymousId) => {
+    await api(`${personPath}/split`, { method: 'POST', body: { anonymousId } });
+    await renderVisitor(root, ctx);
+  };
+  const seen = seenOn(person?.browserCount ?? 1);
+
   root.replaceChildren(
     back,
     h(
@@ -74,6 +97,7 @@ export async function renderVisitor(root, ctx) {
         { class: 'panel-head' },
         h('h1', {}, displayName(t, profile.id)),
         stageBadge(profile.stage),
+        seen ? h('span', { class: 'chip', id: 'seen-on' }, seen) : null,
         h('span', { class: 'muted' }, `since ${fmtTime(profile.stageSince)}`),
         h('span', { class: 'spacer' }),
         actions,
@@ -92,8 +116,9 @@ export async function renderVisitor(root, ctx) {
       ),
       h('p', {}, 'Topics: ', profile.topics.length ? profile.topics.map((x) => h('span', { class: 'chip', title: `weight ${x.weight}` }, x.topic)) : h('span', { class: 'muted' }, 'none yet'), h('span', { class: 'muted mono' }, `  ·  id ${profile.id}`)),
     ),
+    person ? browsersPanel(person, { openedAs, onSplit: can('POST', '/people/:id/split') ? onSplit : null, visitorHref: (other) => `#/visitor/${encodeURIComponent(other)}` }) : null,
     verdict,
-    h('div', { class: 'cols' }, h('div', { class: 'stack' }, breakdown(profile.score), stageHistory(profile.stageHistory)), timeline(profile.timeline)),
+    h('div', { class: 'cols' }, h('div', { class: 'stack' }, breakdown(profile.score), stageHistory(profile.stageHistory)), timeline(profile.timeline, person && labels)),
     deliveries.error
       ? h('section', { class: 'panel' }, h('h2', {}, 'Webhook deliveries'), h('div', { class: 'notice notice-error' }, `Could not load deliveries: ${deliveries.error.message}`))
       : can('GET', '/visitors/:aid/deliveries')
@@ -158,7 +183,8 @@ function stageHistory(history) {
   );
 }
 
-function timeline(entries) {
+/** `labels`: a person's browser labels (each entry then names its browser), or null. */
+function timeline(entries, labels) {
   return h(
     'section',
     { class: 'panel', id: 'timeline' },
@@ -176,6 +202,7 @@ function timeline(entries) {
             {},
             h('span', { class: 'ev-type' }, e.type === 'track' ? e.name : e.type === 'cta_click' ? `cta_click ${e.ctaId ?? ''}` : e.type),
             ' ',
+            labels && e.browser ? [h('span', { class: 'chip browser-label', title: e.browser, dataset: { browser: e.browser } }, browserLabel(labels, e.browser)), ' '] : null,
             e.title ? h('span', {}, e.title) : null,
             h('br'),
             h('small', { class: 'muted mono' }, e.path),
