@@ -160,6 +160,22 @@ describe('people: one lead across browsers', () => {
     expect((await profile(site, laptop)).body.personId).toBe(joined.body.person);
   });
 
+  it('DELETE on a person\'s id erases every browser of it too; a server-key identify makes the first browser verified', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const crm = uid('crm');
+    // A server-side identify (the instance token is a server credential): verified.
+    await collect(makeBatch([journey.identify({ email })], { site, anonymousId: crm }));
+    const phone = uid('phone');
+    const joined = await browserBeacon(site, phone, [journey.identify({ email })]);
+    const person = (await api(`/v1/admin/sites/${site}/people/${joined.body.person}`)).body;
+    expect(person.person.browsers.find((b: any) => b.anonymousId === crm)).toMatchObject({ verified: true, linkedBy: 'verified' });
+    expect((await api(`/v1/admin/sites/${site}/visitors/${joined.body.person}`, { method: 'DELETE' })).status).toBe(200);
+    expectError(await profile(site, crm), 404, 'unknown_visitor');
+    expectError(await profile(site, phone), 404, 'unknown_visitor');
+    expectError(await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`), 404, 'unknown_person');
+  });
+
   it('two browsers identifying with the same new email at the same moment end as one person', async () => {
     const { site } = await peopleSite();
     const email = `${uid('race')}@acme.io`;

@@ -216,7 +216,10 @@ export class VisitorObject extends DurableObject<Env> {
     if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) {
       const { joined, owned, conflicts } = await this.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
       if (joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
-      if (owned.some((k) => !prev.identifiers?.includes(k))) owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])] };
+      if (owned.some((k) => !prev.identifiers?.includes(k))) {
+        owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])], ...(meta.traffic.userAgent ? { userAgent: meta.traffic.userAgent.slice(0, 256) } : {}) };
+        if (meta.server) owner.verified = true;
+      }
       for (const conflict of conflicts) owner = withConflict(owner, conflict);
     }
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
@@ -366,7 +369,8 @@ export class VisitorObject extends DurableObject<Env> {
         if (this.state) this.commit(withConflict(this.state, conflict), config, meta, { ...NO_EVENTS, transitions: [] });
         return null;
       }
-      if (!(await this.moveToPerson(candidate, keys.some((k) => k.startsWith('userId:')) ? 'userId' : 'claimed', false, keys, configVersion, meta, this.state))) return null;
+      const { verified = false } = this.state;
+      if (!(await this.moveToPerson(candidate, keys.some((k) => k.startsWith('userId:')) ? 'userId' : verified ? 'verified' : 'claimed', verified, keys, configVersion, meta, this.state))) return null;
       for (const key of keys) await identityShard(this.env, this.link!.site, key).reassign(key, this.link!.aid, candidate);
       return candidate;
     });
@@ -384,7 +388,7 @@ export class VisitorObject extends DurableObject<Env> {
       transitions: this.store.transitions(),
       linkedBy,
       verified,
-      ...(who.userAgent ? { userAgent: who.userAgent.slice(0, 256) } : {}),
+      ...(who.userAgent ?? this.state?.userAgent ? { userAgent: (who.userAgent ?? this.state!.userAgent!).slice(0, 256) } : {}),
       identifiers,
     };
     if (!(await visitorStub(this.env, site, person).absorb(joining, configVersion, meta))) return false;

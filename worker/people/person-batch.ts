@@ -74,8 +74,9 @@ export function absorbBrowser(prev: PersonState | null, personId: string, joinin
     aggregates: browser.aggregates,
   };
   if (!prev) {
-    const { indexedAt: _i, person: _p, ...own } = browser;
-    return { state: { ...own, anonymousId: personId, person: { parts: [part], identifiers: [], conflicts: [] } }, transition: null, merged: null };
+    // What only a lone browser keeps (its identifiers, device, conflicts) becomes the person's, in its own fields.
+    const { indexedAt: _i, person: _p, identifiers, userAgent: _u, verified: _v, conflicts, ...own } = browser;
+    return { state: { ...own, anonymousId: personId, person: { parts: [part], identifiers: identifiers ?? [], conflicts: conflicts ?? [] } }, transition: null, merged: null };
   }
   const existing = partOf(prev, part.browser);
   // Linked again (a retry, or a claimed browser now verified): its part is replaced, and verification never downgrades.

@@ -71,7 +71,7 @@ adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id/export', async (c) => {
  * tombstone), its identifiers, its directory entries, then the person's own object. Idempotent:
  * a retry after a failure finishes the job.
  */
-async function erasePerson(env: Env, site: string, id: string): Promise<boolean> {
+export async function erasePerson(env: Env, site: string, id: string): Promise<boolean> {
   // An email a lone browser owns: that browser is the person.
   const info = PERSON_ID_PATTERN.test(id) ? await visitorStub(env, site, id).personInfo() : { browsers: [], identifiers: [] };
   if (!info) return false;

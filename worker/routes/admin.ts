@@ -17,6 +17,7 @@ import type { Context } from 'hono';
 import { requireSite } from './collect';
 import { restageAfterSave, RestageOptionSchema } from './admin-restage';
 import { leadStub, visitorStub } from './stubs';
+import { erasePerson } from './admin-people';
 import { pathParams as params, SiteParam, VisitorParam } from './params';
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -104,6 +105,12 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
 adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   await requireSite(c.env, site);
+  // A person's id: the person and every browser of it, as DELETE …/people/:id.
+  if (PERSON_ID_PATTERN.test(aid)) {
+    if (!(await erasePerson(c.env, site, aid))) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+    c.set('audit', { action: 'person.erase', target: aid });
+    return c.json({ site, id: aid, erased: true });
+  }
   // The site's copy first (it holds the email and name): if erasing the visitor then fails, a retry finds it still there.
   const indexed = await siteStub(c.env, site).forgetLead(aid);
   // A browser that joined a person: its part and its events leave the person first.
@@ -129,7 +136,8 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/deliveries', async (c) => {
 adminRoutes.post('/v1/admin/sites/:site/visitors/:aid/deliveries/:id/redeliver', async (c) => {
   const { site, aid, id } = params(VisitorParam.extend({ id: z.string().regex(/^msg_[0-9a-f-]{36}$/, 'a webhook id such as msg_…') }), c.req.param());
   await requireSite(c.env, site);
-  const ok = await visitorStub(c.env, site, aid).redeliver(id, Date.now());
+  // A linked browser's list shows its person's deliveries too: one not found here is looked for there.
+  const ok = (await visitorStub(c.env, site, aid).redeliver(id, Date.now())) || (!PERSON_ID_PATTERN.test(aid) && (await (await leadStub(c.env, site, aid)).redeliver(id, Date.now())));
   if (!ok) throw new ApiError(409, 'not_redeliverable', `delivery ${id} does not exist or is still pending`);
   c.set('audit', { action: 'delivery.redeliver', target: aid, detail: { delivery: id } });
   return c.json({ id, status: 'pending' }, 202);

@@ -27,6 +27,9 @@ export type VisitorState = {
   indexedAt?: number;
   /** Identifier keys (`email:…`, `userId:…`) this lone browser owns: another browser naming one makes both one person. */
   identifiers?: string[];
+  /** A lone browser's user agent (from its first beacon) and whether an identify of its came with a server key: what it brings to a person it becomes the first browser of. */
+  userAgent?: string;
+  verified?: boolean;
   /** A lone browser's identifier conflicts (a person keeps its own in `person.conflicts`). */
   conflicts?: Conflict[];
   /** Set on a person's state (the object of a person, `anonymousId` its person id): its browsers (worker/people). */
