@@ -2,7 +2,7 @@
  * `npm run bench`: each section against the real Worker in workerd (Miniflare), timed against a baseline in
  * the same run, then the targets table and one short section per target into BENCHMARKS.md.
  *
- *   npm run bench                         full run (about 9 minutes on 2 cores); writes BENCHMARKS.md's bench block
+ *   npm run bench                         full run (about 6 minutes on 2 cores); writes BENCHMARKS.md's bench block
  *   npm run bench -- --quick              smaller samples, for trying changes (prints only)
  *   npm run bench -- --only=ingest,cost   some sections alone (prints only)
  *
