@@ -1,4 +1,4 @@
-/** Order statistics and the small formatting helpers every benchmark shares. */
+/** Order statistics, a bootstrap interval and the small formatting helpers every section shares. */
 
 /** The q-quantile (0..1) of numbers, by linear interpolation between closest ranks. */
 export function quantile(values, q) {
@@ -6,22 +6,29 @@ export function quantile(values, q) {
   const sorted = Float64Array.from(values).sort();
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return sorted[lo] + (sorted[Math.ceil(pos)] - sorted[lo]) * (pos - lo);
 }
 
 export const median = (values) => quantile(values, 0.5);
-export const p99 = (values) => quantile(values, 0.99);
-export const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 
-/** p50 / p99 / max of a sample, plus its size. */
-export function summarize(values) {
-  return { n: values.length, p50: quantile(values, 0.5), p99: quantile(values, 0.99), max: Math.max(...values) };
+/**
+ * The median of `values` with its bootstrap 95% interval (resampling the values with replacement).
+ * @example bootstrapMedian([1.4, 1.5, 1.6]) // { median: 1.5, low: 1.4, high: 1.6 }
+ */
+export function bootstrapMedian(values, rounds = 2000, next = seededRandom(1)) {
+  const pick = () => values[Math.floor(next() * values.length)];
+  const medians = Array.from({ length: rounds }, () => median(Array.from(values, pick))).sort((a, b) => a - b);
+  return { median: median(values), low: medians[Math.floor(rounds * 0.025)], high: medians[Math.ceil(rounds * 0.975) - 1] };
 }
 
-/** The median and spread (min..max) of per-run figures: what the tables print for "several runs". */
-export function acrossRuns(values) {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length, values };
+/** mulberry32, a small seeded PRNG (uniform in [0, 1)): the same generator as worker/calibration/split.ts's. */
+export function seededRandom(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Fixed decimals, trimmed for big numbers. */
@@ -32,12 +39,7 @@ export function fmt(x, digits = 2) {
   return x.toFixed(digits);
 }
 
-export const ms = (x) => `${fmt(x)} ms`;
-export const ratio = (x) => `${fmt(x)}x`;
 export const bytes = (n) => (n >= 10_240 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n).toLocaleString('en-US')} B`);
-/** "1.23x (1.10-1.40)": a median across runs with its range. */
-export const ratioRange = (r) => `${fmt(r.median)}x (${fmt(r.min)}-${fmt(r.max)})`;
-export const range = (r, unit = '') => `${fmt(r.median)}${unit} (${fmt(r.min)}-${fmt(r.max)})`;
 
 /** A Markdown table from a header row and rows of cells. */
 export function table(header, rows) {
@@ -46,16 +48,3 @@ export function table(header, rows) {
 }
 
 export const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, millis));
-
-/**
- * mulberry32, a small seeded PRNG (uniform in [0, 1)): the same generator as worker/calibration/split.ts's
- * seededRandom, for bench scripts that Node runs without bundling TypeScript.
- */
-export function seededRandom(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

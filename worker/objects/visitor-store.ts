@@ -18,8 +18,8 @@ import type { TimelineEntry, Transition, VisitorState } from '../visitor/apply-b
  * The timeline is cut back to LIMITS.timelineCap entries once it holds this many times that: a cut
  * is a transaction of several statements (delete rows, move their ids to `seen`), so it is
  * amortized over many beacons: a visitor sending batches of 20 cuts at every 15th beacon at 4,
- * every 5th at 2 (the trials noTrimNow and trim4x in bench/lib/patches.mjs put the cuts at 2 at
- * 0.1-0.2x of the baseline's whole beacon, in noisy ranges).
+ * every 5th at 2 (cuts at 2 cost 0.1-0.2x of the baseline's whole beacon, in noisy ranges: trials in
+ * the CPU investigation of 2026-11-23 at c37fe34, see git history).
  */
 export const TIMELINE_TRIM_FACTOR = 4;
 

@@ -4,7 +4,8 @@
  * simulating the glob's automaton over the text with one flag per glob position (Thompson's
  * construction), never by backtracking: a test costs at most (text length) x (glob length) steps
  * whatever the glob, where the RegExp this replaces took 52 s for `/**a**a**a**a**a**a**a**b` on
- * a 61-character path. `bench/glob.mjs` shows the cost of such a glob next to a plain one.
+ * a 61-character path. `test/unit/glob.test.ts` answers that glob; timed at e804963 (2026-12-05), it
+ * cost what a plain `/**a` costs per test (0.99-1.01x).
  */
 
 /** A compiled glob. */

@@ -1,6 +1,6 @@
 /**
- * The calibration benchmark. Per seed: simulate a history of visitors on the demo site, label the
- * identified ones won/lost, calibrate the demo config on them (POST …/calibrate does the same
+ * The calibration simulation (a calibration tool, not a timing benchmark). Per seed: simulate a
+ * history of visitors on the demo site, label the identified ones won/lost, calibrate the demo config on them (POST …/calibrate does the same
  * thing), then replay a *fresh* population through the default config and through each proposal,
  * and compare AUC and MQL/SQL precision and recall on it. Bundled and started by run.mjs.
  */
@@ -92,9 +92,9 @@ function render(runs) {
   const lines = [
     '## Calibration (learning from outcomes)',
     '',
-    `Command: \`npm run simulate -- --write\` (= \`node bench/simulator/run.mjs --seeds=${SEEDS} --visitors=${VISITORS} --mql=${TARGETS.mql} --sql=${TARGETS.sql} --write\`). Pure computation, no Worker; about ${Math.max(1, Math.round((Date.now() - started) / 1000))} s on this machine.`,
+    `Command: \`npm run simulate -- --write\` (= \`node scripts/simulator/run.mjs --seeds=${SEEDS} --visitors=${VISITORS} --mql=${TARGETS.mql} --sql=${TARGETS.sql} --write\`). Pure computation, no Worker; about ${Math.max(1, Math.round((Date.now() - started) / 1000))} s on this machine.`,
     '',
-    `Per seed (1–${SEEDS}): ${VISITORS} simulated visitors of the demo site with a hidden intent (${Object.entries(PERSONAS).map(([k, v]) => `${k} ${Math.round(v.share * 100)}%`).join(', ')}; see \`bench/simulator/journeys.mjs\`) are run through the Worker's own pipeline (\`applyBatch\`) with the demo config; each identified visitor gets its outcome (won/lost) a week after its last visit and becomes a training row (${stat(runs.map((r) => r.labelled), 0)} labelled, ${stat(runs.map((r) => r.won), 0)} won). \`calibrate()\` (what \`POST /v1/admin/sites/:site/calibrate\` runs) proposes a config with target precision MQL ${TARGETS.mql}, SQL ${TARGETS.sql}. Then a **fresh population** (another seed, never seen by the fit) is replayed event by event through the default config and through each proposal: the figures below are measured on it, on identified visitors, mean ± sd over ${SEEDS} seeds. MQL counts visitors that reached MQL or SQL; SQL includes demo requesters (always SQL).`,
+    `Per seed (1–${SEEDS}): ${VISITORS} simulated visitors of the demo site with a hidden intent (${Object.entries(PERSONAS).map(([k, v]) => `${k} ${Math.round(v.share * 100)}%`).join(', ')}; see \`scripts/simulator/journeys.mjs\`) are run through the Worker's own pipeline (\`applyBatch\`) with the demo config; each identified visitor gets its outcome (won/lost) a week after its last visit and becomes a training row (${stat(runs.map((r) => r.labelled), 0)} labelled, ${stat(runs.map((r) => r.won), 0)} won). \`calibrate()\` (what \`POST /v1/admin/sites/:site/calibrate\` runs) proposes a config with target precision MQL ${TARGETS.mql}, SQL ${TARGETS.sql}. Then a **fresh population** (another seed, never seen by the fit) is replayed event by event through the default config and through each proposal: the figures below are measured on it, on identified visitors, mean ± sd over ${SEEDS} seeds. MQL counts visitors that reached MQL or SQL; SQL includes demo requesters (always SQL).`,
     '',
     '| config | AUC | MQL precision | MQL recall | SQL precision | SQL recall |',
     '|---|---|---|---|---|---|',
@@ -108,7 +108,7 @@ function render(runs) {
     '',
     `Learned rules proposed (seed 1): ${runs[0].variants.calibrated.newRules.join(', ') || 'none'}. Thresholds (seed 1): default MQL ${runs[0].variants.default.thresholds.mql} / SQL ${runs[0].variants.default.thresholds.sql}; calibrated MQL ${runs[0].variants.calibrated.thresholds.mql} / SQL ${runs[0].variants.calibrated.thresholds.sql}. Target precision reached on the training leads: MQL on ${runs.filter((r) => r.variants.calibrated.met.mql).length}/${runs.length} seeds, SQL on ${runs.filter((r) => r.variants.calibrated.met.sql).length}/${runs.length} (demo requesters are SQL whatever their score, so SQL precision cannot rise far above their own conversion rate; when the target is out of reach the most precise threshold is proposed and the response says so).`,
     '',
-    'Limits of this benchmark: the journeys are a model written by us, so a learner that fits them is expected to do well; the point is that the proposal, applied as plain rules by the real scoring code to visitors it has never seen, keeps its advantage. Outcomes here are known for every identified visitor; a real site labels fewer, later, and with sales verdicts in between.',
+    'Limits of this simulation: the journeys are a model written by us, so a learner that fits them is expected to do well; the point is that the proposal, applied as plain rules by the real scoring code to visitors it has never seen, keeps its advantage. Outcomes here are known for every identified visitor; a real site labels fewer, later, and with sales verdicts in between.',
   ];
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run simulate` (= `node bench/simulator/run.mjs`): bundles the simulator with the Worker's
+ * `npm run simulate` (= `node scripts/simulator/run.mjs`): bundles the simulator with the Worker's
  * TypeScript modules (esbuild, already a dev dependency) and runs it in Node.
  *
  *   npm run simulate                         5 seeds × 6000 visitors, prints the section
