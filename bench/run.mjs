@@ -17,6 +17,7 @@ import cost from './sections/cost.mjs';
 import growth from './sections/growth.mjs';
 import handoff from './sections/handoff.mjs';
 import ingest from './sections/ingest.mjs';
+import people from './sections/people.mjs';
 import sdk from './sections/sdk.mjs';
 
 /**
@@ -24,7 +25,7 @@ import sdk from './sections/sdk.mjs';
  * targets(result) -> [target, goal, measured, met (true, false, or null when only reported)][], reading(result) }.
  * run(ctx) gets { quick, log, start(kind, opts) }: runtimes it starts are closed after it.
  */
-const SECTIONS = [sdk, ingest, handoff, growth, cost];
+const SECTIONS = [sdk, ingest, people, handoff, growth, cost];
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const quick = Boolean(args.quick);
