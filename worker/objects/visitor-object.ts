@@ -13,7 +13,6 @@ import { isDev, type Env } from '../env';
 import { readRoutedBatch, type BatchError, type BatchRoute } from '../http/batch-body';
 import { resolveConfig, type SiteConfig, type SiteConfigInput, type Stage } from '../schema/config';
 import type { CollectResponse } from '../schema/responses';
-import { PERSON_ID_PATTERN } from '../schema/events';
 import { computeScore, scoreTotals } from '../scoring/score';
 import { decide, type Decision } from '../decisions/decide';
 import { applyBatch, newVisitorState, type VisitorState } from '../visitor/apply-batch';
@@ -34,14 +33,13 @@ import { existingTables } from './lazy-schema';
 import { VisitorStore } from './visitor-store';
 import { DAY_MS } from '../time';
 import { visitorStub } from '../routes/stubs';
-import { blockedReason, identifierKey, identifiersIn, type Identifier, type LinkedBy } from '../people/identifiers';
-import { absorbBrowser, applyPersonBatch, isPerson, partOf, splitBrowser, viewOf, type PersonState } from '../people/person-batch';
-import { CONFLICTS_KEPT, FOLDED, type Conflict } from '../people/parts';
+import { identifierKey, identifiersIn } from '../people/identifiers';
+import { applyPersonBatch, isPerson, partOf, splitBrowser, viewOf, type PersonState } from '../people/person-batch';
+import { FOLDED, type Conflict } from '../people/parts';
 import { LIMITS } from '../schema/limits';
-import { newPersonId } from '../people/person-id';
-import { readLinkToken } from '../people/link-token';
 import { identityShard } from './directory-object';
-import type { TimelineEntry, Transition } from '../visitor/apply-batch';
+import { PersonLinks, readLink, withConflict, type JoiningBrowser, type Link } from './person-links';
+import type { TimelineEntry } from '../visitor/apply-batch';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
 
@@ -55,42 +53,6 @@ function needsGuard(newVisitor: boolean, events: LeadEvent[], config: SiteConfig
   if (!meta.clientIp && !config.turnstile) return false;
   for (const e of events) if (e.type === 'demo_request') return true;
   return false;
-}
-
-/** A browser that joined a person keeps only this pointer (and its outbox until it drains): its beacons go to the person. */
-const LINK_TABLE = 'CREATE TABLE IF NOT EXISTS link (k INTEGER PRIMARY KEY CHECK (k = 1), person TEXT NOT NULL, site TEXT NOT NULL, aid TEXT NOT NULL, at INTEGER NOT NULL)';
-type Link = { person: string; site: string; aid: string; at: number };
-
-function readLink(sql: SqlStorage): Link | null {
-  return sql.exec<Link>('SELECT person, site, aid, at FROM link WHERE k = 1').toArray()[0] ?? null;
-}
-
-/** What a browser hands its person when it joins: its state, its history and the ids it applied. */
-export type JoiningBrowser = {
-  personId: string;
-  browser: VisitorState;
-  /** Its timeline, oldest first. */
-  history: TimelineEntry[];
-  seenIds: string[];
-  transitions: Transition[];
-  linkedBy: LinkedBy;
-  verified: boolean;
-  userAgent?: string;
-  /** Identifier keys the browser named besides the one it joined by: the person claims them (or records a conflict). */
-  identifiers: string[];
-};
-
-/** A lead's state with one more conflict recorded (a person's, or a lone browser's). */
-function withConflict(state: VisitorState, conflict: Conflict): VisitorState {
-  if (state.person) return { ...state, person: { ...state.person, conflicts: [...state.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } };
-  return { ...state, conflicts: [...(state.conflicts ?? []), conflict].slice(-CONFLICTS_KEPT) };
-}
-
-/** Whether two sets of identifier keys each hold a userId and share none: such owners never merge. */
-function conflictingUserIds(a: string[], b: string[]): boolean {
-  const ua = a.filter((k) => k.startsWith('userId:'));
-  const ub = b.filter((k) => k.startsWith('userId:'));
-  return ua.length > 0 && ub.length > 0 && !ua.some((k) => ub.includes(k));
 }
 
 function readTombstone(sql: SqlStorage): number | null {
@@ -152,6 +114,7 @@ export class VisitorObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
   /** Set when this browser joined a person: its beacons go there. */
   private link: Link | null;
+  private readonly people: PersonLinks;
   faults: FaultHooks = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -161,6 +124,30 @@ export class VisitorObject extends DurableObject<Env> {
     this.state = this.store.loadState();
     this.erasedAt = existing.has('erased') ? readTombstone(ctx.storage.sql) : null;
     this.link = existing.has('link') ? readLink(ctx.storage.sql) : null;
+    const self = this;
+    this.people = new PersonLinks({
+      env,
+      ctx,
+      get state() {
+        return self.state;
+      },
+      set state(value) {
+        self.state = value;
+      },
+      get link() {
+        return self.link;
+      },
+      set link(value) {
+        self.link = value;
+      },
+      get store() {
+        return self.store;
+      },
+      commit: (next, config, meta, change) => this.commit(next, config, meta, change),
+      configAt: (site, version) => this.configAt(site, version),
+      currentConfig: () => this.currentConfig(),
+      configVersion: () => this.loaded?.version ?? 0,
+    });
   }
 
   private openStores(existing = existingTables(this.ctx.storage.sql)): [VisitorStore, OutboxStore] {
@@ -194,7 +181,7 @@ export class VisitorObject extends DurableObject<Env> {
       if (guard) return guard;
     }
     // A linked browser landing through an email link: verified if the token names one of this person's identifiers.
-    if (meta.asPerson && batch.linkToken) await this.verifyPart(batch.anonymousId, batch.linkToken, config, meta);
+    if (meta.asPerson && batch.linkToken) await this.people.verifyPart(batch.anonymousId, batch.linkToken, config, meta);
     const person = isPerson(this.state) ? this.state : null;
     if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
@@ -214,7 +201,7 @@ export class VisitorObject extends DurableObject<Env> {
     // Naming an identifier (or carrying an email link's token) links this browser to its person first; the person then applies the batch.
     let owner = prev;
     if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) {
-      const { joined, owned, conflicts } = await this.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
+      const { joined, owned, conflicts } = await this.people.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
       if (joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
       if (owned.some((k) => !prev.identifiers?.includes(k))) {
         owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])], ...(meta.traffic.userAgent ? { userAgent: meta.traffic.userAgent.slice(0, 256) } : {}) };
@@ -268,31 +255,8 @@ export class VisitorObject extends DurableObject<Env> {
     const outcome = applyPersonBatch(person, browser, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, { isNewVisitor: false, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests, browser });
     const named = identifiersIn(fresh).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
-    if (named.length > 0) this.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
+    if (named.length > 0) this.ctx.waitUntil(this.people.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
     return this.answer(viewOf(outcome.state, browser), config, meta.receivedAt, fresh.length, duplicates, erased, person.anonymousId);
-  }
-
-  /**
-   * Marks a browser of this person verified when an email link's token names one of the person's
-   * identifiers (or one nobody owns, which becomes the person's). A token for someone else, or a
-   * bad one, is counted and changes nothing.
-   */
-  private async verifyPart(browser: string, token: string, config: SiteConfig, meta: BeaconMeta) {
-    const site = meta.site;
-    const email = await readLinkToken(this.env, site, token, meta.receivedAt);
-    if (!email) return void (await siteStub(this.env, site).countIdentity('badToken'));
-    if (!isPerson(this.state)) return;
-    const key = identifierKey({ kind: 'email', value: email });
-    const me = this.state.anonymousId;
-    const owner = this.state.person.identifiers.includes(key) ? me : (await identityShard(this.env, site, key).claim(key, me, meta.receivedAt, { linking: false, perDay: 0 }) as { person: string }).person;
-    if (owner !== me) return void (await siteStub(this.env, site).countIdentity('conflict'));
-    if (!isPerson(this.state)) return;
-    const p = this.state.person;
-    const next: PersonState = {
-      ...this.state,
-      person: { ...p, identifiers: [...new Set([...p.identifiers, key])], parts: p.parts.map((part) => (part.browser === browser ? { ...part, verified: true, linkedBy: 'verified' } : part)) },
-    };
-    this.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
   }
 
   /** A beacon for the person this browser joined. The person answers; if it no longer holds this browser, the pointer goes and the beacon is this object's again. */
@@ -304,170 +268,19 @@ export class VisitorObject extends DurableObject<Env> {
     return this.ingest(body, configVersion, meta, fallback);
   }
 
-  /**
-   * The identifiers a beacon names (and an email link's token), claimed race-free in their
-   * directory shards, strongest first. An identifier nobody owns becomes this browser's: a lone
-   * browser stays an ordinary visitor (one object, no person). One owned by another browser makes
-   * that browser a person first (promote); this browser then joins the person: its state, history
-   * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
-   * @returns whether the browser joined a person, and identifiers it owns now
-   */
-  private async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
-    return this.ctx.blockConcurrencyWhile(async () => {
-      const owned: string[] = [];
-      const conflicts: Conflict[] = [];
-      if (this.link) return { joined: true, owned, conflicts };
-      const { site, anonymousId, receivedAt: now } = meta;
-      const verifiedEmail = token ? await readLinkToken(this.env, site, token, now) : null;
-      if (token && !verifiedEmail) await siteStub(this.env, site).countIdentity('badToken');
-      const ids: { id: Identifier; verified: boolean }[] = [
-        ...(verifiedEmail ? [{ id: { kind: 'email', value: verifiedEmail } as Identifier, verified: true }] : []),
-        ...identifiersIn(events).map((id) => ({ id, verified: meta.server === true })),
-      ];
-      for (const { id, verified } of ids) {
-        if (blockedReason(id, config.identity.blockedValues)) {
-          await siteStub(this.env, site).countIdentity('blocked');
-          continue;
-        }
-        const key = identifierKey(id);
-        const claim = await identityShard(this.env, site, key).claim(key, anonymousId, now, { linking: true, perDay: config.identity.linksPerDay });
-        if ('refused' in claim) {
-          await siteStub(this.env, site).countIdentity('dailyLimit');
-          continue;
-        }
-        if (claim.person === anonymousId) {
-          owned.push(key);
-          continue;
-        }
-        // Two different userIds never merge: the owner refuses a browser that names another userId than its own.
-        const mine = [...(this.state?.identifiers ?? []), ...owned];
-        const userIds = [...mine, ...ids.map((i) => identifierKey(i.id))].filter((k) => k.startsWith('userId:'));
-        const person = PERSON_ID_PATTERN.test(claim.person) ? claim.person : await visitorStub(this.env, site, claim.person).promote(newPersonId(), userIds, configVersion, meta);
-        const linkedBy: LinkedBy = id.kind === 'userId' ? 'userId' : verified ? 'verified' : 'claimed';
-        const who = { site, anonymousId, userAgent: meta.traffic.userAgent };
-        if (person && (await this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who))) return { joined: true, owned: [], conflicts };
-        await siteStub(this.env, site).countIdentity('conflict');
-        conflicts.push({ at: now, identifier: key, reason: 'owned by a lead with another userId: not merged', otherPerson: claim.person });
-      }
-      return { joined: false, owned, conflicts };
-    });
+  /** Another browser named an identifier this lone browser owns: it becomes the first browser of `candidate` (PersonLinks.promote). */
+  promote(candidate: string, userIds: string[], configVersion: number, meta: IngestMeta): Promise<string | null> {
+    return this.people.promote(candidate, userIds, configVersion, meta);
   }
 
-  /**
-   * Another browser named an identifier this browser owns: this browser becomes the first browser
-   * of a new person (`candidate`), which takes its identifiers. Idempotent: a browser that joined
-   * a person already answers with it. Null when there is nothing here (erased meanwhile).
-   */
-  async promote(candidate: string, userIds: string[], configVersion: number, meta: IngestMeta): Promise<string | null> {
-    return this.ctx.blockConcurrencyWhile(async () => {
-      if (this.link) return this.link.person;
-      if (!this.state) return null;
-      const keys = this.state.identifiers ?? [];
-      if (conflictingUserIds(keys, userIds)) {
-        const config = await this.configAt(this.state.site, configVersion);
-        const conflict: Conflict = { at: meta.receivedAt, identifier: userIds.join(', '), reason: 'another browser named this lead\'s identifier with another userId: not merged' };
-        if (this.state) this.commit(withConflict(this.state, conflict), config, meta, { ...NO_EVENTS, transitions: [] });
-        return null;
-      }
-      const { verified = false } = this.state;
-      if (!(await this.moveToPerson(candidate, keys.some((k) => k.startsWith('userId:')) ? 'userId' : verified ? 'verified' : 'claimed', verified, keys, configVersion, meta, this.state))) return null;
-      for (const key of keys) await identityShard(this.env, this.link!.site, key).reassign(key, this.link!.aid, candidate);
-      return candidate;
-    });
+  /** A browser joins this person (PersonLinks.absorb). */
+  absorb(joining: JoiningBrowser, configVersion: number, meta: IngestMeta): Promise<boolean> {
+    return this.people.absorb(joining, configVersion, meta);
   }
 
-  /** Hands this browser's state, history and ids to `person` (absorb), then keeps only a pointer to it (call inside blockConcurrencyWhile). */
-  private async moveToPerson(person: string, linkedBy: LinkedBy, verified: boolean, identifiers: string[], configVersion: number, meta: IngestMeta, who: { site: string; anonymousId: string; userAgent?: string }) {
-    const { site, anonymousId } = who;
-    const now = meta.receivedAt;
-    const joining: JoiningBrowser = {
-      personId: person,
-      browser: this.state ?? newVisitorState(site, anonymousId, now),
-      history: this.store.timeline(Infinity).reverse(),
-      seenIds: this.store.seenOnlyIds(),
-      transitions: this.store.transitions(),
-      linkedBy,
-      verified,
-      ...(who.userAgent ?? this.state?.userAgent ? { userAgent: (who.userAgent ?? this.state!.userAgent!).slice(0, 256) } : {}),
-      identifiers,
-    };
-    if (!(await visitorStub(this.env, site, person).absorb(joining, configVersion, meta))) return false;
-    // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
-    if (this.state === null) await directoryOf(this.env, site, anonymousId).seen(site, anonymousId, now);
-    const link: Link = { person, site, aid: anonymousId, at: now };
-    this.ctx.storage.transactionSync(() => {
-      this.ctx.storage.sql.exec(LINK_TABLE);
-      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
-      this.store.dropAll();
-    });
-    this.link = link;
-    this.state = null;
-    return true;
-  }
-
-  /** A browser joins this person (see joinPerson): its part, its history and ids, a lead.merged webhook; the site drops the browser's own index row. */
-  async absorb(joining: JoiningBrowser, configVersion: number, meta: IngestMeta): Promise<boolean> {
-    if (this.state && !isPerson(this.state)) return false;
-    const config = await this.configAt(joining.browser.site, configVersion);
-    const prev = isPerson(this.state) ? this.state : null;
-    if (prev && conflictingUserIds(prev.person.identifiers, joining.identifiers)) {
-      const conflict: Conflict = { at: meta.receivedAt, identifier: joining.identifiers.filter((k) => k.startsWith('userId:')).join(', '), reason: `browser ${joining.browser.anonymousId} names another userId: not merged` };
-      this.commit({ ...prev, person: { ...prev.person, conflicts: [...prev.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } }, config, meta, { ...NO_EVENTS, transitions: [] });
-      return false;
-    }
-    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt }, config);
-    const identifiers = [...new Set([...state.person.identifiers, ...joining.identifiers])];
-    const next: PersonState = { ...state, person: { ...state.person, identifiers } };
-    const aid = joining.browser.anonymousId;
-    this.commit(next, config, meta, {
-      isNewVisitor: false,
-      isNewPerson: prev === null,
-      timeline: joining.history.map((e) => ({ ...e, browser: aid })),
-      transitions: transition ? [transition] : [],
-      demoRequests: [],
-      browser: aid,
-      absorbed: [aid],
-      seenIds: joining.seenIds,
-      ...(prev === null ? { history: joining.transitions } : {}),
-      ...(merged ? { merge: merged } : {}),
-    });
-    return true;
-  }
-
-  /** Identifiers a linked browser named: this person's if nobody's; someone else's is a conflict, recorded on both. */
-  private async claimIdentifiers(keys: string[], config: SiteConfig, meta: IngestMeta) {
-    const conflicts: Conflict[] = [];
-    const owned: string[] = [];
-    for (const key of keys) {
-      const me = this.state?.anonymousId;
-      if (!me) return;
-      const claim = await identityShard(this.env, this.state!.site, key).claim(key, me, meta.receivedAt, { linking: false, perDay: config.identity.linksPerDay });
-      if ('refused' in claim) continue;
-      if (claim.person === me) owned.push(key);
-      else if (!PERSON_ID_PATTERN.test(claim.person)) {
-        // A lone browser owns it: it joins this person (unless their userIds differ), identifiers and all.
-        const myUserIds = [...(isPerson(this.state) ? this.state.person.identifiers : []), ...keys].filter((k) => k.startsWith('userId:'));
-        const joined = await visitorStub(this.env, this.state!.site, claim.person).promote(me, myUserIds, this.loaded?.version ?? 0, meta);
-        if (joined === me) owned.push(key);
-        else conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a browser with another userId: not merged', otherPerson: claim.person });
-      } else {
-        const conflict: Conflict = { at: meta.receivedAt, identifier: key, reason: 'named by this person, owned by another', otherPerson: claim.person };
-        conflicts.push(conflict);
-        await siteStub(this.env, this.state!.site).countIdentity('conflict');
-        await visitorStub(this.env, this.state!.site, claim.person).noteConflict({ ...conflict, reason: 'named by another person', otherPerson: me });
-      }
-    }
-    if (!isPerson(this.state) || (owned.length === 0 && conflicts.length === 0)) return;
-    const p = this.state.person;
-    const next: PersonState = { ...this.state, person: { ...p, identifiers: [...new Set([...p.identifiers, ...owned])], conflicts: [...p.conflicts, ...conflicts].slice(-CONFLICTS_KEPT) } };
-    this.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
-  }
-
-  /** Another browser or person named one of this lead's identifiers and could not merge: recorded here too. */
-  async noteConflict(conflict: Conflict) {
-    const config = this.state && (await this.currentConfig());
-    if (!config || !this.state) return;
-    this.commit(withConflict(this.state, conflict), config, { receivedAt: Date.now(), adminBaseUrl: config.adminBaseUrl ?? '' }, { ...NO_EVENTS, transitions: [] });
+  /** Another lead named one of this lead's identifiers and could not merge. */
+  noteConflict(conflict: Conflict): Promise<void> {
+    return this.people.noteConflict(conflict);
   }
 
   /** Records sales' verdict: stage change, verdict webhook and funnel count, in one transaction. */
