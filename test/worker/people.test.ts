@@ -57,6 +57,9 @@ describe('people: one lead across browsers', () => {
     await settle(100);
     expect((await receiverLog(hook('sales'))).deliveries.filter((d) => d.payload.type === 'lead.mql')).toHaveLength(1);
 
+    // The funnel counts the person once per stage: two browsers, one known and one MQL.
+    await eventually(async () => expect((await api(`/v1/admin/sites/${site}/funnel`)).body.totals).toMatchObject({ known: 1, mql: 1 }));
+
     // A linked browser's profile is its person's; its beacons reach the person with or without the hint.
     expect((await profile(site, laptop)).body.personId).toBe(personId);
     await browserBeacon(site, laptop, [journey.pricing()], { person: personId });
@@ -158,6 +161,8 @@ describe('people: one lead across browsers', () => {
     expect(person.score.total).toBe(40);
     expect(person.person.identifiers.sort()).toEqual([`email:${home}`, `email:${work}`].sort());
     expect((await profile(site, laptop)).body.personId).toBe(joined.body.person);
+    // Two leads that were each known are one person now: the funnel counts one known lead.
+    await eventually(async () => expect((await api(`/v1/admin/sites/${site}/funnel`)).body.totals.known).toBe(1));
   });
 
   it('DELETE on a person\'s id erases every browser of it too; a server-key identify makes the first browser verified', async () => {

@@ -50,6 +50,22 @@ export class FunnelStore {
     );
   }
 
+  /**
+   * A browser joined a person: its stages become the person's, each stage still once per lead (on
+   * the earlier of the two days when both reached it), so two lone leads that become one person
+   * count as one.
+   */
+  merge(from: string, into: string) {
+    if (!this.schema.has('lead_stages') || from === into) return;
+    this.sql.exec(
+      `UPDATE lead_stages SET day = (SELECT min(lead_stages.day, b.day) FROM lead_stages b WHERE b.id = ? AND b.stage = lead_stages.stage)
+       WHERE id = ? AND stage IN (SELECT stage FROM lead_stages WHERE id = ?)`,
+      from, into, from,
+    );
+    this.sql.exec('UPDATE OR IGNORE lead_stages SET id = ? WHERE id = ?', into, from);
+    this.sql.exec('DELETE FROM lead_stages WHERE id = ?', from);
+  }
+
   /** Erasure: the lead's rows keep counting, under an id that names no one. */
   anonymize(id: string) {
     if (!this.schema.has('lead_stages')) return;

@@ -188,7 +188,10 @@ export class SiteObject extends DurableObject<Env> {
   recordNotice(_noticeId: string, stages: FunnelStage[], at: number, lead: LeadSnapshot | null, training?: TrainingUpdate, absorbed?: string[]) {
     this.transact(() => {
       // Browsers that joined a person: their own rows go (the person's row is the lead now), and a notice of theirs still in flight cannot bring them back.
-      for (const id of absorbed ?? []) this.leadsIndex.forget(id, at);
+      for (const id of absorbed ?? []) {
+        this.leadsIndex.forget(id, at);
+        if (lead) this.funnelStore.merge(id, lead.id);
+      }
       // Notices from earlier releases counted first visits here; the directory counts them now.
       const perLead = stages.filter((s) => s !== 'visitors');
       if (stages.includes('visitors')) this.funnelStore.count('visitors', 1, at);

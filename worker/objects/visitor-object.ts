@@ -1,6 +1,7 @@
 /**
- * One Durable Object per (site, anonymous id). It serializes a visitor's writes, so there are no
- * locks and no lost updates. It loads and saves; the logic lives in pure modules.
+ * One Durable Object per (site, anonymous id), and per (site, person id) for a person (one lead
+ * across browsers, worker/people). It serializes a lead's writes, so there are no locks and no lost
+ * updates. It loads and saves; the logic lives in pure modules, the people side's I/O in person-links.ts.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { classifyTraffic, type TrafficRequest } from '../abuse/bots';
