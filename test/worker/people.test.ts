@@ -181,6 +181,41 @@ describe('people: one lead across browsers', () => {
     expectError(await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`), 404, 'unknown_person');
   });
 
+  it('two persons become one when a browser of one names the other\'s identifier', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const [laptop, phone, desk, tablet] = [uid('laptop'), uid('phone'), uid('desk'), uid('tablet')];
+    const userId = (u: string, extra: Record<string, unknown> = {}) => makeEvent({ type: 'identify', traits: extra, userId: u } as never);
+    // One person by email (laptop, phone), another by the site's account id (desk, tablet).
+    await browserBeacon(site, laptop, [journey.identify({ email }), journey.download()]);
+    const byEmail = (await browserBeacon(site, phone, [journey.identify({ email })])).body.person;
+    await browserBeacon(site, desk, [userId('acct-9'), journey.webinar()]);
+    const byUser = (await browserBeacon(site, tablet, [userId('acct-9')])).body.person;
+    expect(byEmail).toMatch(/^p~/);
+    expect(byUser).toMatch(/^p~/);
+    expect(byUser).not.toBe(byEmail);
+    // The tablet names the email: the email's person joins the tablet's.
+    await browserBeacon(site, tablet, [journey.identify({ email })], { person: byUser });
+    const one = await eventually(async () => {
+      const p = (await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`)).body;
+      expect(p.personId).toBe(byUser);
+      expect(p.person.browserCount).toBe(4);
+      return p;
+    });
+    expect(one.score.total).toBe(40);
+    expect(one.person.identifiers.sort()).toEqual([`email:${email}`, 'userId:acct-9']);
+    // The laptop's beacons, even with the old hint, reach the merged person; the old id answers with it.
+    const again = await browserBeacon(site, laptop, [journey.pricing()], { person: byEmail });
+    expect(again.body.person).toBe(byUser);
+    expect((await api(`/v1/admin/sites/${site}/people/${byEmail}`)).body.personId).toBe(byUser);
+    expect((await profile(site, laptop)).body.personId).toBe(byUser);
+    await eventually(async () => expect((await leads(site)).filter((r) => [byEmail, byUser, laptop, phone, desk, tablet].includes(r.id)).map((r) => r.id)).toEqual([byUser]));
+    // Erase by email reaches all four browsers and the merged person's pointer.
+    expect((await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`, { method: 'DELETE' })).status).toBe(200);
+    for (const b of [laptop, phone, desk, tablet]) expectError(await profile(site, b), 404, 'unknown_visitor');
+    expectError(await api(`/v1/admin/sites/${site}/people/${byEmail}`), 404, 'unknown_person');
+  }, 20_000);
+
   it('two browsers identifying with the same new email at the same moment end as one person', async () => {
     const { site } = await peopleSite();
     const email = `${uid('race')}@acme.io`;

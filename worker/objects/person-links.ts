@@ -11,7 +11,7 @@ import type { SiteConfig } from '../schema/config';
 import { PERSON_ID_PATTERN, type LeadEvent } from '../schema/events';
 import { visitorStub } from '../routes/stubs';
 import { blockedReason, identifierKey, identifiersIn, type Identifier, type LinkedBy } from '../people/identifiers';
-import { absorbBrowser, isPerson, type PersonState } from '../people/person-batch';
+import { absorbBrowser, absorbPerson, isPerson, type PersonState } from '../people/person-batch';
 import { CONFLICTS_KEPT, type Conflict } from '../people/parts';
 import { newPersonId } from '../people/person-id';
 import { readLinkToken } from '../people/link-token';
@@ -244,16 +244,69 @@ export class PersonLinks {
         if (joined === me) owned.push(key);
         else conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a browser with another userId: not merged', otherPerson: claim.person });
       } else {
-        const conflict: Conflict = { at: meta.receivedAt, identifier: key, reason: 'named by this person, owned by another', otherPerson: claim.person };
-        conflicts.push(conflict);
+        // Another person owns it: it joins this one, unless their userIds differ (then a conflict is recorded on both).
+        const myUserIds = [...(isPerson(this.host.state) ? this.host.state.person.identifiers : []), ...keys].filter((k) => k.startsWith('userId:'));
+        const joined = await visitorStub(this.host.env, this.host.state!.site, claim.person).mergeInto(me, myUserIds, this.host.configVersion(), meta);
+        if (joined === me) continue;
+        conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a person with another userId: not merged', otherPerson: claim.person });
         await siteStub(this.host.env, this.host.state!.site).countIdentity('conflict');
-        await visitorStub(this.host.env, this.host.state!.site, claim.person).noteConflict({ ...conflict, reason: 'named by another person', otherPerson: me });
       }
     }
     if (!isPerson(this.host.state) || (owned.length === 0 && conflicts.length === 0)) return;
     const p = this.host.state.person;
     const next: PersonState = { ...this.host.state, person: { ...p, identifiers: [...new Set([...p.identifiers, ...owned])], conflicts: [...p.conflicts, ...conflicts].slice(-CONFLICTS_KEPT) } };
     this.host.commit(next, config, meta, { ...NO_EVENTS, transitions: [] });
+  }
+
+  /**
+   * This person joins `target` (a browser of the target named one of this person's identifiers):
+   * its parts, history, ids and identifiers go there, and this object keeps a pointer (beacons of
+   * its browsers that still come here are forwarded). Null when the userIds differ (a conflict is
+   * recorded here) or there is no person here.
+   */
+  async mergeInto(target: string, userIds: string[], configVersion: number, meta: IngestMeta): Promise<string | null> {
+    return this.host.ctx.blockConcurrencyWhile(async () => {
+      if (this.host.link) return this.host.link.person;
+      const state = this.host.state;
+      if (!isPerson(state) || state.anonymousId === target) return null;
+      const config = await this.host.configAt(state.site, configVersion);
+      if (conflictingUserIds(state.person.identifiers, userIds)) {
+        this.host.commit(withConflict(state, { at: meta.receivedAt, identifier: userIds.join(', '), reason: 'another person named this person\'s identifier with another userId: not merged', otherPerson: target }), config, meta, { ...NO_EVENTS, transitions: [] });
+        return null;
+      }
+      const merged = await visitorStub(this.host.env, state.site, target).absorbPerson(state, this.host.store.timeline(Infinity).reverse(), this.host.store.seenOnlyIds(), configVersion, meta);
+      if (!merged) return null;
+      const link: Link = { person: target, site: state.site, aid: state.anonymousId, at: meta.receivedAt };
+      this.host.ctx.storage.transactionSync(() => {
+        this.host.ctx.storage.sql.exec(LINK_TABLE);
+        this.host.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
+        this.host.store.dropAll();
+      });
+      this.host.link = link;
+      this.host.state = null;
+      for (const key of state.person.identifiers) await identityShard(this.host.env, state.site, key).reassign(key, state.anonymousId, target);
+      return target;
+    });
+  }
+
+  /** Another person joins this one (mergeInto): its parts, history and ids; the site drops its index row and merges its funnel stages. */
+  async absorbPerson(other: PersonState, history: TimelineEntry[], seenIds: string[], configVersion: number, meta: IngestMeta): Promise<boolean> {
+    if (!isPerson(this.host.state)) return false;
+    const config = await this.host.configAt(other.site, configVersion);
+    const prev = this.host.state;
+    if (!isPerson(prev)) return false;
+    const { state, transition, scoreBefore, scoreAfter } = absorbPerson(prev, other, config, meta.receivedAt);
+    const first = other.person.parts.find((p) => p.linkedBy !== 'folded');
+    this.host.commit(state, config, meta, {
+      isNewVisitor: false,
+      timeline: history,
+      transitions: transition ? [transition] : [],
+      demoRequests: [],
+      absorbed: [other.anonymousId],
+      seenIds,
+      ...(first ? { browser: first.browser, merge: { browser: first.browser, linkedBy: first.linkedBy === 'folded' ? 'claimed' : first.linkedBy, verified: first.verified, scoreBefore, scoreAfter } } : {}),
+    });
+    return true;
   }
 
   /** Another browser or person named one of this lead's identifiers and could not merge: recorded here too. */

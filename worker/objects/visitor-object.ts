@@ -162,7 +162,8 @@ export class VisitorObject extends DurableObject<Env> {
    * site against rather than the config, which would otherwise be copied into every beacon's call.
    */
   async ingest(body: string, configVersion: number, meta: BeaconMeta, fallback?: SiteConfigInput): Promise<IngestResult> {
-    if (this.link && !meta.asPerson) return this.forward(this.link, body, configVersion, meta, fallback);
+    // A browser that joined a person, or a person that joined another: the beacon is theirs.
+    if (this.link) return this.forward(this.link, body, configVersion, meta, fallback);
     const read = readRoutedBatch(body, meta);
     if ('error' in read) return read;
     const { batch } = read;
@@ -263,7 +264,17 @@ export class VisitorObject extends DurableObject<Env> {
   /** A beacon for the person this browser joined. The person answers; if it no longer holds this browser, the pointer goes and the beacon is this object's again. */
   private async forward(link: Link, body: string, configVersion: number, meta: BeaconMeta, fallback?: SiteConfigInput): Promise<IngestResult> {
     const result = await visitorStub(this.env, link.site, link.person).ingest(body, configVersion, { ...meta, asPerson: link.person }, fallback);
+    if (typeof result === 'string') {
+      // The person may have joined another since: follow it, so the next beacon takes one hop fewer.
+      const now = /"person":"(p~[0-9a-f]{32})"/.exec(result)?.[1];
+      if (now && now !== link.person && !meta.asPerson) {
+        this.link = { ...link, person: now };
+        this.ctx.storage.sql.exec('UPDATE link SET person = ? WHERE k = 1', now);
+      }
+    }
     if (typeof result !== 'object' || !('notLinked' in result)) return result;
+    // A person's pointer never becomes a visitor of its own.
+    if (meta.asPerson) return result;
     this.ctx.storage.sql.exec('DROP TABLE IF EXISTS link');
     this.link = null;
     return this.ingest(body, configVersion, meta, fallback);
@@ -277,6 +288,16 @@ export class VisitorObject extends DurableObject<Env> {
   /** A browser joins this person (PersonLinks.absorb). */
   absorb(joining: JoiningBrowser, configVersion: number, meta: IngestMeta): Promise<boolean> {
     return this.people.absorb(joining, configVersion, meta);
+  }
+
+  /** A browser of `target` named one of this person's identifiers: this person joins it (PersonLinks.mergeInto). */
+  mergeInto(target: string, userIds: string[], configVersion: number, meta: IngestMeta): Promise<string | null> {
+    return this.people.mergeInto(target, userIds, configVersion, meta);
+  }
+
+  /** Another person joins this one (PersonLinks.absorbPerson). */
+  absorbPerson(other: PersonState, history: TimelineEntry[], seenIds: string[], configVersion: number, meta: IngestMeta): Promise<boolean> {
+    return this.people.absorbPerson(other, history, seenIds, configVersion, meta);
   }
 
   /** Another lead named one of this lead's identifiers and could not merge. */
@@ -387,10 +408,10 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** A person's browsers and identifiers (what erasing it must reach); null for anything else. */
-  personInfo(): { browsers: string[]; identifiers: string[] } | null {
+  personInfo(): { browsers: string[]; identifiers: string[]; persons: string[] } | null {
     if (!isPerson(this.state)) return null;
     const p = this.state.person;
-    return { browsers: p.parts.flatMap((part) => (part.browser === FOLDED ? part.foldedBrowsers ?? [] : [part.browser])), identifiers: p.identifiers };
+    return { browsers: p.parts.flatMap((part) => (part.browser === FOLDED ? part.foldedBrowsers ?? [] : [part.browser])), identifiers: p.identifiers, persons: p.absorbedPersons ?? [] };
   }
 
   /**

@@ -47,6 +47,8 @@ export type PersonInfo = {
   identifiers: string[];
   /** Links refused or identifiers in conflict (two userIds), newest last, at most 50. */
   conflicts: Conflict[];
+  /** Persons merged into this one (their objects keep a pointer here; erasing this person erases them). */
+  absorbedPersons?: string[];
 };
 
 export const CONFLICTS_KEPT = 50;

@@ -94,6 +94,31 @@ export function absorbBrowser(prev: PersonState | null, personId: string, joinin
 }
 
 /**
+ * Another person joins this one (a browser of one named an identifier of the other): all its
+ * parts, identifiers and conflicts. Exact as a browser's join is (the sum of all parts); the stage
+ * only moves forward, and a verdict is taken only by a person without one.
+ */
+export function absorbPerson(prev: PersonState, other: PersonState, config: SiteConfig, at: number): { state: PersonState; transition: Transition | null; scoreBefore: number; scoreAfter: number } {
+  const halfLife = config.scoring.halfLifeDays;
+  const mine = new Set(prev.person.parts.map((p) => p.browser));
+  const parts = capParts([...prev.person.parts, ...other.person.parts.filter((p) => !mine.has(p.browser))], LIMITS.maxBrowsersPerPerson, halfLife);
+  const scoreBefore = scoreTotals(prev.aggregates, config, at).total;
+  const state: PersonState = {
+    ...prev,
+    aggregates: personAggregates(parts, halfLife),
+    person: {
+      parts,
+      identifiers: [...new Set([...prev.person.identifiers, ...other.person.identifiers])],
+      conflicts: [...prev.person.conflicts, ...other.person.conflicts].slice(-50),
+      absorbedPersons: [...new Set([...(prev.person.absorbedPersons ?? []), ...(other.person.absorbedPersons ?? []), other.anonymousId])],
+    },
+  };
+  if (!state.verdict && other.verdict && (other.stage === 'sal' || other.stage === 'disqualified')) Object.assign(state, { verdict: other.verdict, stage: other.stage, stageSince: other.stageSince });
+  const transition = advance(state, config, at, () => ({ id: `merge:${other.anonymousId}`, type: 'merge', path: '' }));
+  return { state, transition, scoreBefore, scoreAfter: scoreTotals(state.aggregates, config, at).total };
+}
+
+/**
  * A browser leaves its person: it becomes the lone visitor its part is (its own events, its own
  * stage), and the person keeps the sum of the others and its stage (stages only move forward).
  * Null when the browser is not a part (or is the folded part, which cannot be split).

@@ -15,7 +15,7 @@ import { sealLinkToken } from '../people/link-token';
 import { PERSON_ID_PATTERN, VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
 import { pathParams, PersonParam, SiteParam } from './params';
-import { visitorStub } from './stubs';
+import { leadStub, visitorStub } from './stubs';
 import type { Env } from '../env';
 
 export const adminPeopleRoutes = new Hono<AppEnv>();
@@ -46,7 +46,8 @@ adminPeopleRoutes.get('/v1/admin/sites/:site/people', async (c) => {
 adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id', async (c) => {
   const { site, id } = pathParams(PersonParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  const profile = await visitorStub(c.env, site, id).profile(loaded.config, Date.now());
+  // A person merged into another answers with that one.
+  const profile = await (await leadStub(c.env, site, id)).profile(loaded.config, Date.now());
   if (!profile) throw new ApiError(404, 'unknown_person', `site "${site}" has no person "${id}"`);
   return c.json(profile);
 });
@@ -71,9 +72,11 @@ adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id/export', async (c) => {
  * tombstone), its identifiers, its directory entries, then the person's own object. Idempotent:
  * a retry after a failure finishes the job.
  */
-export async function erasePerson(env: Env, site: string, id: string): Promise<boolean> {
+export async function erasePerson(env: Env, site: string, asked: string): Promise<boolean> {
+  // A person merged into another is that one now.
+  const id = (PERSON_ID_PATTERN.test(asked) && (await visitorStub(env, site, asked).linkedTo())) || asked;
   // An email a lone browser owns: that browser is the person.
-  const info = PERSON_ID_PATTERN.test(id) ? await visitorStub(env, site, id).personInfo() : { browsers: [], identifiers: [] };
+  const info = PERSON_ID_PATTERN.test(id) ? await visitorStub(env, site, id).personInfo() : { browsers: [], identifiers: [], persons: [] };
   if (!info) return false;
   const site$ = siteStub(env, site);
   await site$.forgetLead(id);
@@ -81,6 +84,12 @@ export async function erasePerson(env: Env, site: string, id: string): Promise<b
     await site$.forgetLead(browser);
     await visitorStub(env, site, browser).erase();
     await directoryOf(env, site, browser).forget(browser);
+  }
+  // Persons merged into this one keep only a pointer: it goes too.
+  for (const other of info.persons) {
+    await site$.forgetLead(other);
+    await visitorStub(env, site, other).erase({ tombstone: false });
+    await directoryOf(env, site, other).forget(other);
   }
   for (const key of info.identifiers) await identityShard(env, site, key).release(key, id);
   await visitorStub(env, site, id).erase();

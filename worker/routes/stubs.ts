@@ -7,11 +7,17 @@ export function visitorStub(env: Env, site: string, anonymousId: string) {
 }
 
 /**
- * The object that holds a lead: the visitor's, or, for a browser that joined a person, the
- * person's (sales' alerts name the browser that triggered them; its verdict is the person's).
+ * The object that holds a lead: the visitor's, or, for a browser that joined a person (or a person
+ * merged into another), the person's (sales' alerts name the browser that triggered them; its
+ * verdict is the person's).
  */
 export async function leadStub(env: Env, site: string, id: string) {
-  const stub = visitorStub(env, site, id);
-  const person = id.startsWith('p~') ? null : await stub.linkedTo();
-  return person ? visitorStub(env, site, person) : stub;
+  let stub = visitorStub(env, site, id);
+  // A pointer may lead to a person that joined another since: follow a few steps.
+  for (let step = 0; step < 3; step++) {
+    const next = await stub.linkedTo();
+    if (!next) break;
+    stub = visitorStub(env, site, next);
+  }
+  return stub;
 }
