@@ -216,6 +216,24 @@ describe('people: one lead across browsers', () => {
     expectError(await api(`/v1/admin/sites/${site}/people/${byEmail}`), 404, 'unknown_person');
   }, 20_000);
 
+  it('two lone browsers naming each other\'s email at the same moment end as one person, without waiting on each other', async () => {
+    const { site } = await peopleSite();
+    const [a, b] = [uid('a'), uid('b')];
+    const [ka, kb] = [`${uid('ka')}@acme.io`, `${uid('kb')}@acme.io`];
+    await browserBeacon(site, a, [journey.identify({ email: ka }), journey.download()]);
+    await browserBeacon(site, b, [journey.identify({ email: kb }), journey.webinar()]);
+    // Before, each held its own lock while asking the other to hand over: both objects were reset after the runtime's timeout.
+    const answers = await Promise.all([browserBeacon(site, a, [journey.identify({ email: kb })]), browserBeacon(site, b, [journey.identify({ email: ka })])]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    await eventually(async () => {
+      const [pa, pb] = [(await profile(site, a)).body, (await profile(site, b)).body];
+      expect(pa.personId).toMatch(/^p~/);
+      expect(pb.personId).toBe(pa.personId);
+      expect(pa.person.browserCount).toBe(2);
+      expect(pa.score.total).toBe(40);
+    }, 10_000);
+  }, 30_000);
+
   it('two browsers identifying with the same new email at the same moment end as one person', async () => {
     const { site } = await peopleSite();
     const email = `${uid('race')}@acme.io`;

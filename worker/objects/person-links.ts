@@ -106,7 +106,7 @@ export class PersonLinks {
    * @returns whether the browser joined a person, and identifiers it owns now
    */
   async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
-    return this.host.ctx.blockConcurrencyWhile(async () => {
+    {
       const owned: string[] = [];
       const conflicts: Conflict[] = [];
       if (this.host.link) return { joined: true, owned, conflicts };
@@ -138,12 +138,17 @@ export class PersonLinks {
         const person = PERSON_ID_PATTERN.test(claim.person) ? claim.person : await visitorStub(this.host.env, site, claim.person).promote(newPersonId(), userIds, configVersion, meta);
         const linkedBy: LinkedBy = id.kind === 'userId' ? 'userId' : verified ? 'verified' : 'claimed';
         const who = { site, anonymousId, userAgent: meta.traffic.userAgent };
-        if (person && (await this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who))) return { joined: true, owned: [], conflicts };
+        // Only the hand-over blocks this object's other requests: holding the block while another browser's promote
+        // waits for its own block would deadlock two browsers naming each other's identifier at once.
+        const moved = person && (await this.host.ctx.blockConcurrencyWhile(async () => this.host.link !== null || this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who)));
+        if (moved) return { joined: true, owned: [], conflicts };
+        // Promoted meanwhile by another browser that named this one's identifier: this browser is linked.
+        if (this.host.link) return { joined: true, owned: [], conflicts };
         await siteStub(this.host.env, site).countIdentity('conflict');
         conflicts.push({ at: now, identifier: key, reason: 'owned by a lead with another userId: not merged', otherPerson: claim.person });
       }
       return { joined: false, owned, conflicts };
-    });
+    }
   }
 
   /**
@@ -244,11 +249,17 @@ export class PersonLinks {
         if (joined === me) owned.push(key);
         else conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a browser with another userId: not merged', otherPerson: claim.person });
       } else {
-        // Another person owns it: it joins this one, unless their userIds differ (then a conflict is recorded on both).
+        // Another person owns it: the person with the larger id joins the other (merges only ever go one way, so two
+        // persons naming each other's identifiers at once never wait on each other), unless their userIds differ.
+        const site = this.host.state!.site;
+        const other = claim.person;
         const myUserIds = [...(isPerson(this.host.state) ? this.host.state.person.identifiers : []), ...keys].filter((k) => k.startsWith('userId:'));
-        const joined = await visitorStub(this.host.env, this.host.state!.site, claim.person).mergeInto(me, myUserIds, this.host.configVersion(), meta);
-        if (joined === me) continue;
-        conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a person with another userId: not merged', otherPerson: claim.person });
+        if (me > other) {
+          const theirs = ((await visitorStub(this.host.env, site, other).personInfo())?.identifiers ?? []).filter((k) => k.startsWith('userId:'));
+          // This person is a pointer to `other` now: what is left to claim is that person's business.
+          if ((await this.mergeInto(other, theirs, this.host.configVersion(), meta)) === other) return;
+        } else if ((await visitorStub(this.host.env, site, other).mergeInto(me, myUserIds, this.host.configVersion(), meta)) === me) continue;
+        conflicts.push({ at: meta.receivedAt, identifier: key, reason: 'owned by a person with another userId: not merged', otherPerson: other });
         await siteStub(this.host.env, this.host.state!.site).countIdentity('conflict');
       }
     }

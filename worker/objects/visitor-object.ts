@@ -184,27 +184,22 @@ export class VisitorObject extends DurableObject<Env> {
     }
     // A linked browser landing through an email link: verified if the token names one of this person's identifiers.
     if (meta.asPerson && batch.linkToken) await this.people.verifyPart(batch.anonymousId, batch.linkToken, config, meta);
+    // A lone browser naming an identifier (or carrying an email link's token) links to its person first; the person then applies the batch.
+    let join: Awaited<ReturnType<PersonLinks['joinPerson']>> | null = null;
+    if (!meta.asPerson && !isPerson(this.state) && (batch.linkToken || identifiersIn(batch.events).length > 0)) {
+      const { fresh, erased } = this.freshEvents(batch, meta);
+      if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) join = await this.people.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
+      if (join?.joined || this.link) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
+    }
     const person = isPerson(this.state) ? this.state : null;
     if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
-    // A batch's ids are distinct (validated), so what is not fresh is a duplicate of an applied event.
-    const unseen = this.store.unseen(batch.events);
-    const duplicates = batch.events.length - unseen.length;
-    // Events captured before this visitor was erased are refused: by their clock corrected for skew
-    // (not clamped), and, for a batch put together before the erasure and re-sent as it was (an old
-    // sentAt reads as skew), by their own clock too.
-    const erasedAt = this.erasedAt;
-    const before = (e: LeadEvent) => e.ts + (meta.receivedAt - batch.sentAt) < erasedAt! || (batch.sentAt < erasedAt! && e.ts < erasedAt!);
-    const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
-    // Refused ones make the answer say `erased`, so the SDK forgets its id and queue; newer ones apply as a new visitor's.
-    const erased = fresh.length < unseen.length;
+    const { fresh, duplicates, erased } = this.freshEvents(batch, meta);
     if (person) return this.ingestAsPerson(person, batch, fresh, duplicates, erased, config, meta);
-    // Naming an identifier (or carrying an email link's token) links this browser to its person first; the person then applies the batch.
     let owner = prev;
-    if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) {
-      const { joined, owned, conflicts } = await this.people.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
-      if (joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
+    if (join) {
+      const { owned, conflicts } = join;
       if (owned.some((k) => !prev.identifiers?.includes(k))) {
         owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])], ...(meta.traffic.userAgent ? { userAgent: meta.traffic.userAgent.slice(0, 256) } : {}) };
         if (meta.server) owner.verified = true;
@@ -220,6 +215,21 @@ export class VisitorObject extends DurableObject<Env> {
       demoRequests: outcome.demoRequests,
     });
     return this.answer(outcome.state, config, meta.receivedAt, fresh.length, duplicates, erased);
+  }
+
+  /**
+   * A batch's events not applied before (a batch's ids are distinct, so the rest are duplicates),
+   * less those captured before this visitor was erased: by their clock corrected for skew (not
+   * clamped), and, for a batch put together before the erasure and re-sent as it was (an old sentAt
+   * reads as skew), by their own clock too. Refused ones make the answer say `erased`, so the SDK
+   * forgets its id and queue; newer ones apply as a new visitor's.
+   */
+  private freshEvents(batch: { events: LeadEvent[]; sentAt: number }, meta: IngestMeta) {
+    const unseen = this.store.unseen(batch.events);
+    const erasedAt = this.erasedAt;
+    const before = (e: LeadEvent) => e.ts + (meta.receivedAt - batch.sentAt) < erasedAt! || (batch.sentAt < erasedAt! && e.ts < erasedAt!);
+    const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
+    return { fresh, duplicates: batch.events.length - unseen.length, erased: fresh.length < unseen.length };
   }
 
   /**
