@@ -194,26 +194,30 @@ describe('people: one lead across browsers', () => {
     expect(byEmail).toMatch(/^p~/);
     expect(byUser).toMatch(/^p~/);
     expect(byUser).not.toBe(byEmail);
-    // The tablet names the email: the email's person joins the tablet's.
+    // The tablet names the email: the two persons become one (merges go one way: the larger id joins the smaller).
+    const [kept, gone] = byEmail < byUser ? [byEmail, byUser] : [byUser, byEmail];
     await browserBeacon(site, tablet, [journey.identify({ email })], { person: byUser });
     const one = await eventually(async () => {
       const p = (await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`)).body;
-      expect(p.personId).toBe(byUser);
+      expect(p.personId).toBe(kept);
       expect(p.person.browserCount).toBe(4);
       return p;
     });
     expect(one.score.total).toBe(40);
     expect(one.person.identifiers.sort()).toEqual([`email:${email}`, 'userId:acct-9']);
-    // The laptop's beacons, even with the old hint, reach the merged person; the old id answers with it.
+    // Beacons with the old hint reach the merged person; the old id answers with it.
     const again = await browserBeacon(site, laptop, [journey.pricing()], { person: byEmail });
-    expect(again.body.person).toBe(byUser);
-    expect((await api(`/v1/admin/sites/${site}/people/${byEmail}`)).body.personId).toBe(byUser);
-    expect((await profile(site, laptop)).body.personId).toBe(byUser);
-    await eventually(async () => expect((await leads(site)).filter((r) => [byEmail, byUser, laptop, phone, desk, tablet].includes(r.id)).map((r) => r.id)).toEqual([byUser]));
+    expect(again.body.person).toBe(kept);
+    const tabletAgain = await browserBeacon(site, tablet, [journey.pricing()], { person: byUser });
+    expect(tabletAgain.body.person).toBe(kept);
+    expect((await api(`/v1/admin/sites/${site}/people/${gone}`)).body.personId).toBe(kept);
+    expect((await profile(site, laptop)).body.personId).toBe(kept);
+    await eventually(async () => expect((await leads(site)).filter((r) => [byEmail, byUser, laptop, phone, desk, tablet].includes(r.id)).map((r) => r.id)).toEqual([kept]));
     // Erase by email reaches all four browsers and the merged person's pointer.
     expect((await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`, { method: 'DELETE' })).status).toBe(200);
     for (const b of [laptop, phone, desk, tablet]) expectError(await profile(site, b), 404, 'unknown_visitor');
-    expectError(await api(`/v1/admin/sites/${site}/people/${byEmail}`), 404, 'unknown_person');
+    expectError(await api(`/v1/admin/sites/${site}/people/${gone}`), 404, 'unknown_person');
+    expectError(await api(`/v1/admin/sites/${site}/people/${kept}`), 404, 'unknown_person');
   }, 20_000);
 
   it('two lone browsers naming each other\'s email at the same moment end as one person, without waiting on each other', async () => {
