@@ -1,7 +1,7 @@
 /** Capture in real Chromium against the real Worker: page views (SPA too), query parameters, downloads, forms. */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageViews, startHarness, type Harness } from './harness';
+import { pageViews, recordSentBodies, sentBodies, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,19 +19,10 @@ afterAll(async () => {
  */
 async function recordingPage(fixture: string): Promise<{ page: Page; sent: () => Promise<string[]> }> {
   const context = await h.newContext();
-  await context.addInitScript(() => {
-    const keep = (body: unknown) => {
-      const all = JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as unknown[];
-      sessionStorage.setItem('__sent', JSON.stringify([...all, String(body)]));
-    };
-    const { fetch: f } = window;
-    window.fetch = (input, init) => (keep(init?.body), f(input, init));
-    const beacon = navigator.sendBeacon.bind(navigator);
-    navigator.sendBeacon = (url, data) => (keep(data), beacon(url, data));
-  });
+  await recordSentBodies(context);
   const page = await context.newPage();
   await page.goto(`${h.siteUrl}/${fixture}`);
-  return { page, sent: () => page.evaluate(() => JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as string[]) };
+  return { page, sent: () => sentBodies(page) };
 }
 
 describe('capture', () => {

@@ -244,5 +244,24 @@ export async function startHarness(opts: { site: string; config?: Record<string,
   return h;
 }
 
+/**
+ * Makes a context's pages record every body the SDK hands to fetch or sendBeacon, in sessionStorage
+ * (the DevTools request events may miss the body of a keepalive request); `sentBodies` reads them.
+ */
+export async function recordSentBodies(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const keep = (body: unknown) => {
+      const all = JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as unknown[];
+      sessionStorage.setItem('__sent', JSON.stringify([...all, String(body)]));
+    };
+    const { fetch: f } = window;
+    window.fetch = (input, init) => (keep(init?.body), f(input, init));
+    const beacon = navigator.sendBeacon.bind(navigator);
+    navigator.sendBeacon = (url, data) => (keep(data), beacon(url, data));
+  });
+}
+
+export const sentBodies = (page: Page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as string[]);
+
 /** Page views of a visitor, oldest first. */
 export const pageViews = (v: VisitorView) => v.timeline.filter((e) => e.type === 'page_view').reverse();

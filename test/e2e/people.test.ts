@@ -7,7 +7,7 @@
  */
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageViews, startHarness, waitFor, type Harness } from './harness';
+import { pageViews, recordSentBodies, sentBodies, startHarness, waitFor, type Harness } from './harness';
 
 const PERSON = 'p~0123456789abcdef0123456789abcdef';
 
@@ -22,30 +22,16 @@ afterAll(async () => {
 type Api = { page(): void; reset(): void; identify(t: object, userId?: string): void };
 const le = (page: Page, call: (api: Api) => void) => page.evaluate(`(${call.toString()})(window.leadedge)`);
 
-/**
- * A context whose pages record every body the SDK hands to fetch or sendBeacon, in sessionStorage
- * (the DevTools request events may miss the body of a keepalive request), and whose pages start
- * with a history state of their own.
- */
+/** A context whose pages record the bodies the SDK sends (recordSentBodies) and start with a history state of their own. */
 async function recordingContext(init?: () => void): Promise<BrowserContext> {
   const context = await h.newContext();
-  await context.addInitScript(() => {
-    history.replaceState({ app: 'state' }, '');
-    const keep = (body: unknown) => {
-      const all = JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as unknown[];
-      sessionStorage.setItem('__sent', JSON.stringify([...all, String(body)]));
-    };
-    const { fetch: f } = window;
-    window.fetch = (input, init) => (keep(init?.body), f(input, init));
-    const beacon = navigator.sendBeacon.bind(navigator);
-    navigator.sendBeacon = (url, data) => (keep(data), beacon(url, data));
-  });
+  await context.addInitScript(() => history.replaceState({ app: 'state' }, ''));
+  await recordSentBodies(context);
   if (init) await context.addInitScript(init);
   return context;
 }
-const sent = (page: Page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('__sent') ?? '[]') as string[]);
 /** Waits for the `n`th body the page sent (1-based) and returns it. */
-const nthBody = (page: Page, n: number) => waitFor(`body #${n}`, async () => (await sent(page))[n - 1]);
+const nthBody = (page: Page, n: number) => waitFor(`body #${n}`, async () => (await sentBodies(page))[n - 1]);
 
 /**
  * Answers collect through the real Worker: the first request with 503 without reaching it
@@ -82,7 +68,7 @@ describe('link tokens', () => {
     const second = await nthBody(page, 2);
     expect(second).not.toContain('linkToken');
     await h.waitForVisitor(aid, (x) => x.counts.page_view === 2);
-    expect((await sent(page)).filter((b) => b.includes('abc.def'))).toHaveLength(1);
+    expect((await sentBodies(page)).filter((b) => b.includes('abc.def'))).toHaveLength(1);
   });
 
   it('a send that fails keeps the token: the retried batch still carries it', async () => {
@@ -104,7 +90,7 @@ describe('link tokens', () => {
       const aid = await h.anonymousId(page);
       expect(page.url()).toBe(`${h.siteUrl}/?q=1`);
       expect(JSON.parse(await nthBody(page, 1))).toMatchObject({ anonymousId: aid, events: [{ type: 'page_view' }] });
-      expect((await sent(page))[0]).not.toContain('linkToken');
+      expect((await sentBodies(page))[0]).not.toContain('linkToken');
     }
   });
 
@@ -119,7 +105,7 @@ describe('link tokens', () => {
       await h.anonymousId(page);
       expect(page.url()).toBe(`${h.siteUrl}/#x`);
       await page.waitForTimeout(500);
-      expect(await sent(page)).toEqual([]);
+      expect(await sentBodies(page)).toEqual([]);
       const kept = await page.evaluate(async () => JSON.stringify({ ...localStorage }) + JSON.stringify(await indexedDB.databases()) + document.cookie);
       expect(kept).not.toContain('tok-private');
     }
@@ -177,7 +163,7 @@ describe('person hint', () => {
     await le(page, (api) => api.identify({}, 'acct-43'));
     await le(page, (api) => api.identify({ company: 'Acme' }, 'x'.repeat(257)));
     await h.waitForVisitor(aid, (x) => x.counts.identify === 4, 20_000);
-    const identifies = (await sent(page)).flatMap((b) => (JSON.parse(b) as { events: { type: string; userId?: string; traits?: object }[] }).events).filter((e) => e.type === 'identify');
+    const identifies = (await sentBodies(page)).flatMap((b) => (JSON.parse(b) as { events: { type: string; userId?: string; traits?: object }[] }).events).filter((e) => e.type === 'identify');
     expect(identifies.map((e) => [e.userId, e.traits])).toEqual([
       ['acct-stub', { company: 'Stub' }],
       ['acct-42', { email: 'ana@acme.io' }],

@@ -192,14 +192,7 @@ export class PersonLinks {
     if (!(await visitorStub(this.host.env, site, person).absorb(joining, configVersion, meta))) return false;
     // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
     if (this.host.state === null) await directoryOf(this.host.env, site, anonymousId).seen(site, anonymousId, now);
-    const link: Link = { person, site, aid: anonymousId, at: now };
-    this.host.ctx.storage.transactionSync(() => {
-      this.host.ctx.storage.sql.exec(LINK_TABLE);
-      this.host.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
-      this.host.store.dropAll();
-    });
-    this.host.link = link;
-    this.host.state = null;
+    this.becomePointer({ person, site, aid: anonymousId, at: now });
     return true;
   }
 
@@ -287,17 +280,21 @@ export class PersonLinks {
       }
       const merged = await visitorStub(this.host.env, state.site, target).absorbPerson(state, this.host.store.timeline(Infinity).reverse(), this.host.store.seenOnlyIds(), configVersion, meta);
       if (!merged) return null;
-      const link: Link = { person: target, site: state.site, aid: state.anonymousId, at: meta.receivedAt };
-      this.host.ctx.storage.transactionSync(() => {
-        this.host.ctx.storage.sql.exec(LINK_TABLE);
-        this.host.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
-        this.host.store.dropAll();
-      });
-      this.host.link = link;
-      this.host.state = null;
+      this.becomePointer({ person: target, site: state.site, aid: state.anonymousId, at: meta.receivedAt });
       for (const key of state.person.identifiers) await identityShard(this.host.env, state.site, key).reassign(key, state.anonymousId, target);
       return target;
     });
+  }
+
+  /** What is left of a lead that joined a person: the pointer, in one write with dropping its own state, history and ids. */
+  private becomePointer(link: Link) {
+    this.host.ctx.storage.transactionSync(() => {
+      this.host.ctx.storage.sql.exec(LINK_TABLE);
+      this.host.ctx.storage.sql.exec('INSERT OR REPLACE INTO link (k, person, site, aid, at) VALUES (1, ?, ?, ?, ?)', link.person, link.site, link.aid, link.at);
+      this.host.store.dropAll();
+    });
+    this.host.link = link;
+    this.host.state = null;
   }
 
   /** Another person joins this one (mergeInto): its parts, history and ids; the site drops its index row and merges its funnel stages. */
