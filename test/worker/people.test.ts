@@ -1,5 +1,7 @@
 /** People (issue 20): browsers linked into one person by identifiers, exactly, reversibly, and without leaking one browser's activity to another. */
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { visitorStub } from '../../worker/routes/stubs';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, expectError, profile } from './helpers';
 import { receiverLog, settle, siteWithHooks } from './webhook-helpers';
@@ -248,6 +250,30 @@ describe('people: one lead across browsers', () => {
     const person = (await api(`/v1/admin/sites/${site}/people/${[...ids][0]}`)).body;
     expect(person.person.browserCount).toBe(4);
     expect(person.score.total).toBe(80);
+  });
+
+  it("retention erases a person with its browsers: none is left pointing at it", async () => {
+    const DAY = 24 * 3600 * 1000;
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const [laptop, phone] = [uid('laptop'), uid('phone')];
+    // Everything happened three days ago: past the window.
+    const old = (e: ReturnType<typeof makeEvent>) => ({ ...e, ts: Date.now() - 3 * DAY });
+    await browserBeacon(site, laptop, [old(journey.download()), old(journey.identify({ email }))]);
+    const personId = (await browserBeacon(site, phone, [old(journey.identify({ email }))])).body.person as string;
+    expect(personId).toMatch(/^p~/);
+    // The window shrinks to two days: the person's next alarm finds it unseen for the whole window.
+    await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...(await api(`/v1/admin/sites/${site}`)).body.config, retentionDays: 2 } });
+    await runDurableObjectAlarm(visitorStub(env as never, site, personId));
+    await eventually(async () => expectError(await api(`/v1/admin/sites/${site}/people/${personId}`), 404, 'unknown_person'));
+    // Each browser keeps only its erasure tombstone (an old queue cannot bring it back), not a pointer to the erased person.
+    for (const browser of [laptop, phone]) {
+      const tables = await runInDurableObject(visitorStub(env as never, site, browser), async (_o, ctx) =>
+        ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray().map((r) => r.name));
+      expect(tables, browser).toEqual(['erased']);
+      expectError(await profile(site, browser), 404, 'unknown_visitor');
+    }
+    expectError(await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`), 404, 'unknown_person');
   });
 
   it('blocked values never link, an identifier links at most linksPerDay browsers a day, and two userIds never merge', async () => {

@@ -40,6 +40,7 @@ import { FOLDED, type Conflict } from '../people/parts';
 import { LIMITS } from '../schema/limits';
 import { identityShard } from './directory-object';
 import { PersonLinks, readLink, withConflict, type JoiningBrowser, type Link } from './person-links';
+import { eraseLinkedLeads, type PersonReach } from './person-erasure';
 import type { TimelineEntry } from '../visitor/apply-batch';
 
 export type IngestMeta = { receivedAt: number; adminBaseUrl: string };
@@ -418,7 +419,7 @@ export class VisitorObject extends DurableObject<Env> {
   }
 
   /** A person's browsers and identifiers (what erasing it must reach); null for anything else. */
-  personInfo(): { browsers: string[]; identifiers: string[]; persons: string[] } | null {
+  personInfo(): PersonReach | null {
     if (!isPerson(this.state)) return null;
     const p = this.state.person;
     return { browsers: p.parts.flatMap((part) => (part.browser === FOLDED ? part.foldedBrowsers ?? [] : [part.browser])), identifiers: p.identifiers, persons: p.absorbedPersons ?? [] };
@@ -567,6 +568,9 @@ export class VisitorObject extends DurableObject<Env> {
     await siteStub(this.env, site).forgetLead(anonymousId);
     // A beacon may have come in meanwhile.
     if (!this.state || !retentionNow(this.state, config.retentionDays, Date.now()).eraseVisitor) return 'kept';
+    // A person's browsers and merged persons first: none is left pointing at a person that is gone.
+    const reach = this.personInfo();
+    if (reach) await eraseLinkedLeads(this.env, site, reach);
     await this.erase();
     await directoryOf(this.env, site, anonymousId).forget(anonymousId);
     return 'erased';

@@ -12,10 +12,11 @@ import { parseWith, readJsonBody } from '../http/read-json';
 import { directoryOf, identityShard } from '../objects/directory-object';
 import { identifierKey, normalizeEmail } from '../people/identifiers';
 import { sealLinkToken } from '../people/link-token';
-import { PERSON_ID_PATTERN, VisitorIdSchema } from '../schema/events';
+import { VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
 import { pathParams, PersonParam, SiteParam } from './params';
 import { leadStub, visitorStub } from './stubs';
+import { erasePerson } from '../objects/person-erasure';
 import type { Env } from '../env';
 
 export const adminPeopleRoutes = new Hono<AppEnv>();
@@ -65,37 +66,6 @@ adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id/export', async (c) => {
   c.header('content-disposition', `attachment; filename="leadedge-${site}-${id}.json"`);
   return c.json({ site, id, ...data, leadsIndex: held.index, funnelStages: held.stages, trainingLabel: held.training, directory: firstDay ? { firstDay } : null, browsers });
 });
-
-/**
- * Erases a person and everything of it in every object: the site's rows (its index row, funnel
- * stages, training label; each browser's), every browser's object (each keeps its erasure
- * tombstone), its identifiers, its directory entries, then the person's own object. Idempotent:
- * a retry after a failure finishes the job.
- */
-export async function erasePerson(env: Env, site: string, asked: string): Promise<boolean> {
-  // A person merged into another is that one now.
-  const id = (PERSON_ID_PATTERN.test(asked) && (await visitorStub(env, site, asked).linkedTo())) || asked;
-  // An email a lone browser owns: that browser is the person.
-  const info = PERSON_ID_PATTERN.test(id) ? await visitorStub(env, site, id).personInfo() : { browsers: [], identifiers: [], persons: [] };
-  if (!info) return false;
-  const site$ = siteStub(env, site);
-  await site$.forgetLead(id);
-  for (const browser of info.browsers) {
-    await site$.forgetLead(browser);
-    await visitorStub(env, site, browser).erase();
-    await directoryOf(env, site, browser).forget(browser);
-  }
-  // Persons merged into this one keep only a pointer: it goes too.
-  for (const other of info.persons) {
-    await site$.forgetLead(other);
-    await visitorStub(env, site, other).erase({ tombstone: false });
-    await directoryOf(env, site, other).forget(other);
-  }
-  for (const key of info.identifiers) await identityShard(env, site, key).release(key, id);
-  await visitorStub(env, site, id).erase();
-  await directoryOf(env, site, id).forget(id);
-  return true;
-}
 
 adminPeopleRoutes.delete('/v1/admin/sites/:site/people', async (c) => {
   const { site } = pathParams(SiteParam, c.req.param());

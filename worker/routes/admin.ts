@@ -17,7 +17,7 @@ import type { Context } from 'hono';
 import { requireSite } from './collect';
 import { restageAfterSave, RestageOptionSchema } from './admin-restage';
 import { leadStub, visitorStub } from './stubs';
-import { erasePerson } from './admin-people';
+import { erasePerson } from '../objects/person-erasure';
 import { pathParams as params, SiteParam, VisitorParam } from './params';
 
 export const adminRoutes = new Hono<AppEnv>();
