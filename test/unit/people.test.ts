@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blockedReason, identifierKey, identifiersIn } from '../../worker/people/identifiers';
-import { capParts, FOLDED, sumAggregates, type Part } from '../../worker/people/parts';
+import { capParts, FOLDED, personTraits, sumAggregates, type Part } from '../../worker/people/parts';
 import { absorbBrowser, applyPersonBatch, splitBrowser, type PersonState } from '../../worker/people/person-batch';
 import type { LeadEvent } from '../../worker/schema/events';
 import { computeScore } from '../../worker/scoring/score';
@@ -104,6 +104,22 @@ describe('merge is exact', () => {
     const folded = capped.find((p) => p.browser === FOLDED)!;
     expect(folded.foldedCount).toBe(3);
     expect(computeScore(sumAggregates(capped.map((p) => p.aggregates), 7), config, NOW).total).toBeCloseTo(computeScore(sumAggregates(parts.map((p) => p.aggregates), 7), config, NOW).total, 6);
+  });
+
+  it('a claim is not a proof: claimed browsers only fill traits nobody set (earlier-linked first), verified ones win (latest identify last)', () => {
+    const part = (browser: string, linkedBy: Part['linkedBy'], verified: boolean, linkedAt: number, traits: Record<string, unknown>, traitsAt: number): Part => {
+      const s = newVisitorState('s', browser, NOW);
+      return { browser, linkedBy, verified, linkedAt, stage: 'known', stageSince: NOW, aggregates: { ...s.aggregates, traits, traitsAt } };
+    };
+    const first = part('laptop', 'claimed', false, NOW - 2 * DAY, { name: 'Ana', company: 'Acme' }, NOW - 2 * DAY);
+    const claimer = part('intruder', 'claimed', false, NOW - DAY, { name: 'Mallory', phone: '555', custom: { plan: 'free' } }, NOW);
+    expect(personTraits([claimer, first]).traits).toEqual({ name: 'Ana', company: 'Acme', phone: '555', custom: { plan: 'free' } });
+    const desk = part('desk', 'verified', true, NOW, { name: 'Ana Souza' }, NOW - 3 * DAY);
+    const app = part('app', 'userId', false, NOW, { company: 'Acme BR' }, NOW - DAY);
+    // Verified and userId browsers win over any claim, field by field.
+    expect(personTraits([first, claimer, app, desk]).traits).toEqual({ name: 'Ana Souza', company: 'Acme BR', phone: '555', custom: { plan: 'free' } });
+    // Between them the later identify wins.
+    expect(personTraits([first, { ...desk, aggregates: { ...desk.aggregates, traits: { company: 'Old' }, traitsAt: NOW } }, app]).traits.company).toBe('Old');
   });
 });
 

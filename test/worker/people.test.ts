@@ -101,6 +101,29 @@ describe('people: one lead across browsers', () => {
     expect(bad.body.person).toBeUndefined();
   });
 
+  it('a claimed browser cannot rename the person sales sees; it only fills what nobody said, and a verified browser can', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const laptop = uid('laptop');
+    await browserBeacon(site, laptop, [journey.identify({ email, name: 'Ana Lima', company: 'Acme' }), journey.download()]);
+    const intruder = uid('intruder');
+    const claimed = await browserBeacon(site, intruder, [journey.identify({ email, name: 'Mallory', company: 'Evil Corp', title: 'CEO', phone: '+1 555 0100' })]);
+    const personId = claimed.body.person as string;
+    const named = async () => (await api(`/v1/admin/sites/${site}/people/${personId}`)).body.traits;
+    expect(await named()).toMatchObject({ name: 'Ana Lima', company: 'Acme', title: 'VP Marketing', phone: '+1 555 0100' });
+    await eventually(async () => expect((await leads(site)).find((r) => r.id === personId)?.traits).toMatchObject({ name: 'Ana Lima', company: 'Acme' }));
+    // Identifying again changes nothing for the claimer; the browser that named the email first still can.
+    await browserBeacon(site, intruder, [journey.identify({ email, name: 'Mallory' })]);
+    await browserBeacon(site, laptop, [journey.identify({ email, name: 'Ana L. Lima' })]);
+    expect((await named()).name).toBe('Ana L. Lima');
+    // A browser landing through an email link is verified: its identify wins.
+    const token = (await api(`/v1/admin/sites/${site}/link-tokens`, { method: 'POST', json: { email, ttlDays: 7 } })).body.token;
+    const desk = uid('desk');
+    await browserBeacon(site, desk, [journey.pricing()], { linkToken: token });
+    await browserBeacon(site, desk, [journey.identify({ email, name: 'Ana Lima-Souza', company: 'Acme Brasil' })]);
+    expect(await named()).toMatchObject({ name: 'Ana Lima-Souza', company: 'Acme Brasil', title: 'VP Marketing', phone: '+1 555 0100' });
+  });
+
   it('split restores both scores exactly; erase by email leaves nothing in any object', async () => {
     const { site } = await peopleSite();
     const email = `${uid('ana')}@acme.io`;

@@ -9,11 +9,14 @@
  * - Cooldowns count per browser: a rule with a cooldown counts at most once per cooldown cell on
  *   each browser, so reading the pricing page on a laptop and on a phone in the same hour counts
  *   twice (two visits). This is what keeps a merge exact and reversible.
- * - Traits merge field by field in the order each browser last identified (the latest wins), and
- *   topics and custom event names are capped per browser, not per person.
+ * - Traits: a claim is not a proof (personTraits). Verified browsers' traits win field by field,
+ *   the latest identify first; a claimed browser's only fill fields nobody set (earlier-linked
+ *   first), so typing someone's email cannot rename them for sales. Topics and custom event names
+ *   are capped per browser, not per person.
  */
 import type { Stage } from '../schema/config';
 import type { Aggregates, RuleAggregate } from '../scoring/aggregates';
+import type { Traits } from '../schema/events';
 import { mergeTraits } from '../scoring/aggregates';
 import { decayFactor, type Decayed } from '../scoring/decay';
 import type { LinkedBy } from './identifiers';
@@ -95,9 +98,28 @@ export function sumAggregates(list: readonly Aggregates[], halfLife: number): Ag
   return sum;
 }
 
-/** The person's aggregates: the sum of its parts. */
+/** Whether a part's own traits may change what the person is called: linked by proof (a link token, a server key) or by the site's userId. */
+const trusted = (p: Part) => p.verified || p.linkedBy === 'userId';
+
+/**
+ * The person's traits. Verified browsers' traits win, field by field, the latest identify last;
+ * under them, a claimed browser's traits only fill fields no browser linked before it set (and
+ * none that a verified browser set). Anyone can type an email into a form: that browser adds its
+ * events and what nobody said yet, never a new name for someone sales already knows.
+ */
+export function personTraits(parts: readonly Part[]): { traits: Traits; traitsAt?: number } {
+  let traits: Traits = {};
+  // Stable sort: parts linked in the same moment keep their order (the promoted browser first).
+  for (const p of parts.filter((x) => !trusted(x)).sort((a, b) => a.linkedAt - b.linkedAt)) traits = mergeTraits(p.aggregates.traits, traits);
+  for (const p of parts.filter(trusted).sort((a, b) => (a.aggregates.traitsAt ?? 0) - (b.aggregates.traitsAt ?? 0))) traits = mergeTraits(traits, p.aggregates.traits);
+  const at = parts.map((p) => p.aggregates.traitsAt).filter((t): t is number => t !== undefined);
+  return at.length > 0 ? { traits, traitsAt: Math.max(...at) } : { traits };
+}
+
+/** The person's aggregates: the sum of its parts, with traits as personTraits gives them. */
 export function personAggregates(parts: readonly Part[], halfLife: number): Aggregates {
-  return sumAggregates(parts.map((p) => p.aggregates), halfLife);
+  const sum = sumAggregates(parts.map((p) => p.aggregates), halfLife);
+  return parts.length > 1 ? { ...sum, ...personTraits(parts) } : sum;
 }
 
 /**

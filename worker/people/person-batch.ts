@@ -9,7 +9,7 @@ import { emptyAggregates, type Aggregates } from '../scoring/aggregates';
 import { scoreTotals } from '../scoring/score';
 import { advance, applyBatch, type BatchOutcome, type Transition, type VisitorState } from '../visitor/apply-batch';
 import type { LinkedBy } from './identifiers';
-import { capParts, FOLDED, personAggregates, sumAggregates, type Part, type PersonInfo } from './parts';
+import { capParts, FOLDED, personAggregates, personTraits, sumAggregates, type Part, type PersonInfo } from './parts';
 
 export type PersonState = VisitorState & { person: PersonInfo };
 
@@ -39,8 +39,11 @@ export function applyPersonBatch(prev: PersonState, browser: string, events: Lea
   const rest = others.length > 0 ? sumAggregates(others, halfLife) : null;
   const person: PersonState = { ...prev };
   const transitions: Transition[] = [];
+  let named = rest ? personTraits(parts) : undefined;
   const own = applyBatch(partAsVisitor(prev, part), events, sentAt, config, receivedAt, (partState, event, path) => {
-    person.aggregates = rest ? sumAggregates([rest, partState.aggregates], halfLife) : partState.aggregates;
+    // Only an identify changes what the person is called (and fit points with it).
+    if (rest && event.type === 'identify') named = personTraits(parts.map((p, i) => (i === index ? { ...p, aggregates: partState.aggregates } : p)));
+    person.aggregates = rest ? { ...sumAggregates([rest, partState.aggregates], halfLife), ...named } : partState.aggregates;
     const moved = advance(person, config, receivedAt, () => ({ id: event.id, type: event.type, path, ...(event.type === 'track' ? { name: event.name } : {}) }));
     if (moved) transitions.push(moved);
   });
