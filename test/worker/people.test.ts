@@ -2,6 +2,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { visitorStub } from '../../worker/routes/stubs';
+import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { journey, makeBatch, makeEvent, uid } from '../helpers/factories';
 import { api, collect, eventually, expectError, profile } from './helpers';
 import { receiverLog, settle, siteWithHooks } from './webhook-helpers';
@@ -297,6 +298,32 @@ describe('people: one lead across browsers', () => {
       expectError(await profile(site, browser), 404, 'unknown_visitor');
     }
     expectError(await api(`/v1/admin/sites/${site}/people?email=${encodeURIComponent(email)}`), 404, 'unknown_person');
+  });
+
+  it("a browser's funnel notice still in flight when it joins a person counts for the person, once per stage", async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const [laptop, phone] = [uid('laptop'), uid('phone')];
+    // The laptop's notices to the site fail for now: its "known" stays in its outbox, to be retried.
+    const held = { on: true };
+    await runInDurableObject(visitorStub(env as never, site, laptop), (instance: VisitorObject) => {
+      instance.faults.step = (step) => {
+        if (step === 'notice' && held.on) throw new Error('notice held (test)');
+      };
+    });
+    // The phone is a known lead of its own first (a work address), counted.
+    await browserBeacon(site, phone, [journey.identify({ email: `${uid('ana.work')}@acme.io` })]);
+    await eventually(async () => expect((await api(`/v1/admin/sites/${site}/funnel`)).body.totals).toMatchObject({ known: 1 }));
+    await browserBeacon(site, laptop, [journey.identify({ email })]);
+    const personId = (await browserBeacon(site, phone, [journey.identify({ email })])).body.person as string;
+    expect(personId).toMatch(/^p~/);
+    // Now the laptop's late notice arrives, after the site merged its stages into the person's.
+    held.on = false;
+    await runDurableObjectAlarm(visitorStub(env as never, site, laptop));
+    const pending = () => runInDurableObject(visitorStub(env as never, site, laptop), (_i: VisitorObject, ctx) => ctx.storage.sql.exec("SELECT id FROM outbox WHERE status = 'pending'").toArray().length);
+    await eventually(async () => expect(await pending()).toBe(0));
+    expect((await api(`/v1/admin/sites/${site}/funnel`)).body.totals).toMatchObject({ known: 1 });
+    expect((await leads(site)).map((r) => r.id)).toEqual([personId]);
   });
 
   it('blocked values never link, an identifier links at most linksPerDay browsers a day, and two userIds never merge', async () => {

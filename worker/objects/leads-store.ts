@@ -47,6 +47,8 @@ export const LEADS_TABLES = {
     'CREATE INDEX leads_by_stage ON leads (stage, score DESC)',
   ],
   erased: ['CREATE TABLE erased (id TEXT PRIMARY KEY, at INTEGER NOT NULL)'],
+  /** Leads that joined a person (a browser, or a person merged into another), kept as long as tombstones. */
+  joined: ['CREATE TABLE joined (id TEXT PRIMARY KEY, person TEXT NOT NULL, at INTEGER NOT NULL)'],
 };
 
 export class LeadsStore {
@@ -113,8 +115,34 @@ export class LeadsStore {
     return erased !== undefined && erased.at >= at;
   }
 
+  /**
+   * A lead joined a person: its row goes and a tombstone stays, as for an erasure, and the person
+   * it joined is remembered, so a notice of its still in flight counts for the person (joinedInto).
+   */
+  joined(id: string, person: string, at: number) {
+    this.forget(id, at);
+    this.schema.ensure('joined');
+    this.sql.exec('INSERT OR REPLACE INTO joined (id, person, at) VALUES (?, ?, ?)', id, person, at);
+    this.sql.exec('DELETE FROM joined WHERE at < ?', at - TOMBSTONE_DAYS * DAY_MS);
+  }
+
+  /** The person a lead that joined one belongs to now (following persons merged since), or null. */
+  joinedInto(id: string): string | null {
+    if (!this.schema.has('joined')) return null;
+    let into: string | null = null;
+    // Merges go one way (the larger id joins the smaller), so the chain ends; the bound is a guard.
+    for (let hop = 0, at = id; hop < 8; hop++) {
+      const row = this.sql.exec<{ person: string }>('SELECT person FROM joined WHERE id = ?', at).toArray()[0];
+      if (!row) break;
+      into = at = row.person;
+    }
+    return into;
+  }
+
   /** Erasure: removes the row and leaves a tombstone. Returns whether a row was removed. */
   forget(id: string, at: number): boolean {
+    // Erased, not joined: a notice of it in flight must count for no one.
+    if (this.schema.has('joined')) this.sql.exec('DELETE FROM joined WHERE id = ?', id);
     this.schema.ensure('erased');
     this.sql.exec('INSERT INTO erased (id, at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', id, at);
     this.sql.exec('DELETE FROM erased WHERE at < ?', at - TOMBSTONE_DAYS * DAY_MS);

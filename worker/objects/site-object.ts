@@ -189,8 +189,10 @@ export class SiteObject extends DurableObject<Env> {
     this.transact(() => {
       // Browsers that joined a person: their own rows go (the person's row is the lead now), and a notice of theirs still in flight cannot bring them back.
       for (const id of absorbed ?? []) {
-        this.leadsIndex.forget(id, at);
-        if (lead) this.funnelStore.merge(id, lead.id);
+        if (lead) {
+          this.leadsIndex.joined(id, lead.id, at);
+          this.funnelStore.merge(id, lead.id);
+        } else this.leadsIndex.forget(id, at);
       }
       // Notices from earlier releases counted first visits here; the directory counts them now.
       const perLead = stages.filter((s) => s !== 'visitors');
@@ -198,8 +200,11 @@ export class SiteObject extends DurableObject<Env> {
       if (lead) {
         const erased = this.leadsIndex.erasedSince(lead.id, at);
         if (!erased) this.leadsIndex.upsert(lead);
-        // An erased lead's stages still count, under an id that names no one.
-        this.funnelStore.reached(erased ? `erased:${crypto.randomUUID()}` : lead.id, perLead, at);
+        // A notice sent before its lead joined a person counts for the person (once per stage, as the stages it merged);
+        // an erased lead's stages still count, under an id that names no one.
+        const person = erased ? this.leadsIndex.joinedInto(lead.id) : null;
+        const counted = person && !this.leadsIndex.erasedSince(person, at) ? person : erased ? `erased:${crypto.randomUUID()}` : lead.id;
+        this.funnelStore.reached(counted, perLead, at);
       } else {
         for (const stage of perLead) this.funnelStore.count(stage, 1, at);
       }
