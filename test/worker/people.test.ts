@@ -31,6 +31,8 @@ describe('people: one lead across browsers', () => {
     const second = await browserBeacon(site, phone, [journey.identify({ email: email.toUpperCase() }), journey.webinar()]);
     const personId = second.body.person as string;
     expect(personId).toMatch(/^p~[0-9a-f]{32}$/);
+    // Its events were applied once, at the person, and its answer says so.
+    expect(second.body).toMatchObject({ accepted: 2, duplicates: 0 });
     // The phone only claimed the email: it is shown what it did itself (known, one webinar), not the person (MQL).
     expect(second.body.visitor.stage).toBe('known');
 
@@ -55,7 +57,8 @@ describe('people: one lead across browsers', () => {
       expect(mql[0]!.payload.data.person).toEqual({ id: personId, browserCount: 2 });
       expect(mql[0]!.payload.data.visitor.id).toBe(phone);
       const merged = log.deliveries.filter((d) => d.payload.type === 'lead.merged');
-      expect(merged.map((d) => d.payload.data.merge)).toEqual([{ browser: phone, linkedBy: 'claimed', verified: false, scoreBefore: 20, scoreAfter: 20 }]);
+      // The score after includes the events of the beacon that linked the phone (its webinar).
+      expect(merged.map((d) => d.payload.data.merge)).toEqual([{ browser: phone, linkedBy: 'claimed', verified: false, scoreBefore: 20, scoreAfter: 40 }]);
     });
     await settle(100);
     expect((await receiverLog(hook('sales'))).deliveries.filter((d) => d.payload.type === 'lead.mql')).toHaveLength(1);

@@ -11,7 +11,8 @@ import type { SiteConfig } from '../schema/config';
 import { PERSON_ID_PATTERN, type LeadEvent } from '../schema/events';
 import { visitorStub } from '../routes/stubs';
 import { blockedReason, identifierKey, identifiersIn, type Identifier, type LinkedBy } from '../people/identifiers';
-import { absorbBrowser, absorbPerson, isPerson, type PersonState } from '../people/person-batch';
+import { absorbBrowser, absorbPerson, applyPersonBatch, isPerson, type PersonState } from '../people/person-batch';
+import { scoreTotals } from '../scoring/score';
 import { CONFLICTS_KEPT, type Conflict } from '../people/parts';
 import { newPersonId } from '../people/person-id';
 import { readLinkToken } from '../people/link-token';
@@ -42,6 +43,12 @@ export type JoiningBrowser = {
   userAgent?: string;
   /** Identifier keys the browser named besides the one it joined by: the person claims them (or records a conflict). */
   identifiers: string[];
+  /**
+   * The events of the beacon that linked it (past the browser's guards and dedupe): applied in the
+   * same write as the join, so lead.merged's score after includes them. The beacon, forwarded
+   * next, finds them applied (BeaconMeta.joinedWith).
+   */
+  beacon?: { events: LeadEvent[]; sentAt: number };
 };
 
 /** A lead's state with one more conflict recorded (a person's, or a lone browser's). */
@@ -105,7 +112,8 @@ export class PersonLinks {
    * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
    * @returns whether the browser joined a person, and identifiers it owns now
    */
-  async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
+  async joinPerson(token: string | undefined, batch: { events: LeadEvent[]; sentAt: number }, config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
+    const { events } = batch;
     {
       const owned: string[] = [];
       const conflicts: Conflict[] = [];
@@ -140,7 +148,7 @@ export class PersonLinks {
         const who = { site, anonymousId, userAgent: meta.traffic.userAgent };
         // Only the hand-over blocks this object's other requests: holding the block while another browser's promote
         // waits for its own block would deadlock two browsers naming each other's identifier at once.
-        const moved = person && (await this.host.ctx.blockConcurrencyWhile(async () => this.host.link !== null || this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who)));
+        const moved = person && (await this.host.ctx.blockConcurrencyWhile(async () => this.host.link !== null || this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who, batch)));
         if (moved) return { joined: true, owned: [], conflicts };
         // Promoted meanwhile by another browser that named this one's identifier: this browser is linked.
         if (this.host.link) return { joined: true, owned: [], conflicts };
@@ -175,7 +183,7 @@ export class PersonLinks {
   }
 
   /** Hands this browser's state, history and ids to `person` (absorb), then keeps only a pointer to it (call inside blockConcurrencyWhile). */
-  private async moveToPerson(person: string, linkedBy: LinkedBy, verified: boolean, identifiers: string[], configVersion: number, meta: IngestMeta, who: { site: string; anonymousId: string; userAgent?: string }) {
+  private async moveToPerson(person: string, linkedBy: LinkedBy, verified: boolean, identifiers: string[], configVersion: number, meta: IngestMeta, who: { site: string; anonymousId: string; userAgent?: string }, beacon?: JoiningBrowser['beacon']) {
     const { site, anonymousId } = who;
     const now = meta.receivedAt;
     const joining: JoiningBrowser = {
@@ -188,6 +196,7 @@ export class PersonLinks {
       verified,
       ...(who.userAgent ?? this.host.state?.userAgent ? { userAgent: (who.userAgent ?? this.host.state!.userAgent!).slice(0, 256) } : {}),
       identifiers,
+      ...(beacon ? { beacon } : {}),
     };
     if (!(await visitorStub(this.host.env, site, person).absorb(joining, configVersion, meta))) return false;
     // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
@@ -208,20 +217,27 @@ export class PersonLinks {
     }
     const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt }, config);
     const identifiers = [...new Set([...state.person.identifiers, ...joining.identifiers])];
-    const next: PersonState = { ...state, person: { ...state.person, identifiers } };
     const aid = joining.browser.anonymousId;
+    let next: PersonState = { ...state, person: { ...state.person, identifiers } };
+    // The linking beacon's own events, in the same write (only those this person has not seen: a retry finds them applied).
+    const fresh = joining.beacon ? this.host.store.unseen(joining.beacon.events) : [];
+    const own = fresh.length > 0 ? applyPersonBatch(next, aid, fresh, joining.beacon!.sentAt, config, meta.receivedAt) : null;
+    if (own) next = own.state as PersonState;
     this.host.commit(next, config, meta, {
       isNewVisitor: false,
       isNewPerson: prev === null,
-      timeline: joining.history.map((e) => ({ ...e, browser: aid })),
-      transitions: transition ? [transition] : [],
-      demoRequests: [],
+      timeline: [...joining.history.map((e) => ({ ...e, browser: aid })), ...(own?.timeline ?? [])],
+      transitions: [...(transition ? [transition] : []), ...(own?.transitions ?? [])],
+      demoRequests: own?.demoRequests ?? [],
       browser: aid,
       absorbed: [aid],
       seenIds: joining.seenIds,
       ...(prev === null ? { history: joining.transitions } : {}),
-      ...(merged ? { merge: merged } : {}),
+      ...(merged ? { merge: own ? { ...merged, scoreAfter: scoreTotals(next.aggregates, config, meta.receivedAt).total } : merged } : {}),
     });
+    // Identifiers the beacon named that are not the person's yet (another email in the same identify): claimed as a linked browser's are.
+    const named = identifiersIn(fresh).map(identifierKey).filter((key) => !next.person.identifiers.includes(key));
+    if (named.length > 0) this.host.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
     return true;
   }
 

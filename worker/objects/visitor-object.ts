@@ -72,7 +72,15 @@ function writeTombstone(sql: SqlStorage, at: number) {
  * routed to this person's object (by the SDK's hint or by the browser's pointer). `guarded`: the
  * browser's object already ran the guards (Turnstile tokens are single use).
  */
-export type BeaconMeta = IngestMeta & BatchRoute & { traffic: TrafficRequest; clientIp: string | null; server?: boolean; asPerson?: string; guarded?: boolean };
+export type BeaconMeta = IngestMeta & BatchRoute & {
+  traffic: TrafficRequest;
+  clientIp: string | null;
+  server?: boolean;
+  asPerson?: string;
+  guarded?: boolean;
+  /** Events of this beacon the person applied when the browser joined it (PersonLinks.absorb): accepted, not duplicates. */
+  joinedWith?: number;
+};
 export type IngestResult =
   /** The beacon's answer (a CollectResponse) as JSON, ready to send: one string crosses the RPC back. */
   | string
@@ -189,8 +197,10 @@ export class VisitorObject extends DurableObject<Env> {
     let join: Awaited<ReturnType<PersonLinks['joinPerson']>> | null = null;
     if (!meta.asPerson && !isPerson(this.state) && (batch.linkToken || identifiersIn(batch.events).length > 0)) {
       const { fresh, erased } = this.freshEvents(batch, meta);
-      if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) join = await this.people.joinPerson(batch.linkToken, fresh, config, meta, configVersion);
-      if (join?.joined || this.link) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true }, fallback);
+      if (!erased && (batch.linkToken || identifiersIn(fresh).length > 0)) join = await this.people.joinPerson(batch.linkToken, { events: fresh, sentAt: batch.sentAt }, config, meta, configVersion);
+      // The join applied this beacon's fresh events at the person (PersonLinks.absorb): its answer counts them as accepted.
+      if (join?.joined) return this.forward(this.link!, body, configVersion, { ...meta, guarded: true, joinedWith: fresh.length }, fallback);
+      if (this.link) return this.forward(this.link, body, configVersion, { ...meta, guarded: true }, fallback);
     }
     const person = isPerson(this.state) ? this.state : null;
     if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
@@ -264,7 +274,8 @@ export class VisitorObject extends DurableObject<Env> {
   /** A linked browser's beacon, at its person: applied to the browser's part, scored on the person, answered with what this browser may see. */
   private ingestAsPerson(person: PersonState, batch: { anonymousId: string; sentAt: number }, fresh: LeadEvent[], duplicates: number, erased: boolean, config: SiteConfig, meta: BeaconMeta): IngestResult {
     const browser = batch.anonymousId;
-    if (fresh.length === 0) return this.answer(viewOf(person, browser), config, meta.receivedAt, 0, duplicates, erased, person.anonymousId);
+    const joined = Math.min(meta.joinedWith ?? 0, duplicates);
+    if (fresh.length === 0) return this.answer(viewOf(person, browser), config, meta.receivedAt, joined, duplicates - joined, erased, person.anonymousId);
     const outcome = applyPersonBatch(person, browser, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, { isNewVisitor: false, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests, browser });
     const named = identifiersIn(fresh).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
@@ -288,7 +299,8 @@ export class VisitorObject extends DurableObject<Env> {
     if (meta.asPerson) return result;
     this.ctx.storage.sql.exec('DROP TABLE IF EXISTS link');
     this.link = null;
-    return this.ingest(body, configVersion, meta, fallback);
+    const { joinedWith: _j, ...own } = meta;
+    return this.ingest(body, configVersion, own, fallback);
   }
 
   /** Another browser named an identifier this lone browser owns: it becomes the first browser of `candidate` (PersonLinks.promote). */
