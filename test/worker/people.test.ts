@@ -329,6 +329,29 @@ describe('people: one lead across browsers', () => {
     expect((await leads(site)).map((r) => r.id)).toEqual([personId]);
   });
 
+  it("export by person returns everything from every browser; a linked browser's export is its person's", async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const [laptop, phone] = [uid('laptop'), uid('phone')];
+    await browserBeacon(site, laptop, [journey.download(), journey.identify({ email })]);
+    const personId = (await browserBeacon(site, phone, [journey.identify({ email }), journey.webinar()])).body.person as string;
+    const res = await api(`/v1/admin/sites/${site}/people/${personId}/export`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain('attachment');
+    expect(res.body.id).toBe(personId);
+    // Every event of every browser, each naming its browser; each browser's own leftovers (its outbox log).
+    expect(res.body.profile.timeline.map((e: any) => [e.browser, e.type]).sort()).toEqual([[laptop, 'download'], [laptop, 'identify'], [phone, 'identify'], [phone, 'webinar_signup']].sort());
+    expect(res.body.browsers.map((b: any) => b.anonymousId).sort()).toEqual([laptop, phone].sort());
+    expect(res.body.browsers.find((b: any) => b.anonymousId === laptop).deliveries.map((d: any) => d.type)).toContain('lead.stage_changed');
+    expect(res.body.profile.traits.email).toBe(email);
+    // The laptop's own id exports the same person.
+    const viaBrowser = await api(`/v1/admin/sites/${site}/visitors/${laptop}/export`);
+    expect(viaBrowser.status).toBe(200);
+    expect(viaBrowser.body.id).toBe(personId);
+    expect(viaBrowser.body.profile.eventCount).toBe(4);
+    expectError(await api(`/v1/admin/sites/${site}/people/p~${'0'.repeat(32)}/export`), 404, 'unknown_person');
+  });
+
   it('blocked values never link, an identifier links at most linksPerDay browsers a day, and two userIds never merge', async () => {
     const { site } = await peopleSite();
     await api(`/v1/admin/sites/${site}`, { method: 'PUT', json: { ...(await api(`/v1/admin/sites/${site}`)).body.config, identity: { blockedValues: ['test@example.com'], linksPerDay: 2 } } });

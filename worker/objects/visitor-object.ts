@@ -425,6 +425,11 @@ export class VisitorObject extends DurableObject<Env> {
     return buildProfile(this.state, this.store.transitions(), this.store.timeline(), config, now);
   }
 
+  /** This object's id when it holds a person (leadStub's answer for a linked browser), else null. */
+  personId(): string | null {
+    return isPerson(this.state) ? this.state.anonymousId : null;
+  }
+
   /** The person this browser joined, if it did (its profile is the person's). */
   linkedTo(): string | null {
     return this.link?.person ?? null;

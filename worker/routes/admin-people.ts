@@ -9,13 +9,14 @@ import { siteStub } from '../config/config-cache';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { parseWith, readJsonBody } from '../http/read-json';
-import { directoryOf, identityShard } from '../objects/directory-object';
+import { identityShard } from '../objects/directory-object';
 import { identifierKey, normalizeEmail } from '../people/identifiers';
 import { sealLinkToken } from '../people/link-token';
 import { VisitorIdSchema } from '../schema/events';
 import { requireSite } from './collect';
 import { pathParams, PersonParam, SiteParam } from './params';
 import { leadStub, visitorStub } from './stubs';
+import { exportLead } from './lead-export';
 import { erasePerson } from '../objects/person-erasure';
 import type { Env } from '../env';
 
@@ -56,15 +57,12 @@ adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id', async (c) => {
 adminPeopleRoutes.get('/v1/admin/sites/:site/people/:id/export', async (c) => {
   const { site, id } = pathParams(PersonParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  const [data, held, firstDay] = await Promise.all([visitorStub(c.env, site, id).exportData(loaded.config, Date.now()), siteStub(c.env, site).exportLead(id), directoryOf(c.env, site, id).firstDay(id)]);
-  if (!data) throw new ApiError(404, 'unknown_person', `site "${site}" has no person "${id}"`);
-  // Every browser's own leftovers too: what its object and the site still hold under its id (its outbox log, a pre-link index row).
-  const browsers = await Promise.all(
-    (data.profile.person?.browsers ?? []).filter((b) => b.anonymousId !== 'folded').map(async (b) => ({ anonymousId: b.anonymousId, deliveries: await visitorStub(c.env, site, b.anonymousId).deliveries(), leadsIndex: (await siteStub(c.env, site).exportLead(b.anonymousId)).index })),
-  );
+  // A person merged into another is that one now.
+  const data = await exportLead(c.env, site, (await (await leadStub(c.env, site, id)).personId()) ?? id, loaded.config);
+  if (!data?.profile) throw new ApiError(404, 'unknown_person', `site "${site}" has no person "${id}"`);
   c.set('audit', { action: 'person.export', target: id });
   c.header('content-disposition', `attachment; filename="leadedge-${site}-${id}.json"`);
-  return c.json({ site, id, ...data, leadsIndex: held.index, funnelStages: held.stages, trainingLabel: held.training, directory: firstDay ? { firstDay } : null, browsers });
+  return c.json(data);
 });
 
 adminPeopleRoutes.delete('/v1/admin/sites/:site/people', async (c) => {

@@ -18,6 +18,7 @@ import { requireSite } from './collect';
 import { restageAfterSave, RestageOptionSchema } from './admin-restage';
 import { leadStub, visitorStub } from './stubs';
 import { erasePerson } from '../objects/person-erasure';
+import { exportLead } from './lead-export';
 import { pathParams as params, SiteParam, VisitorParam } from './params';
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -90,16 +91,13 @@ adminRoutes.get('/v1/admin/sites/:site/visitors/:aid', async (c) => {
 adminRoutes.get('/v1/admin/sites/:site/visitors/:aid/export', async (c) => {
   const { site, aid } = params(VisitorParam, c.req.param());
   const loaded = await requireSite(c.env, site);
-  // Everything held about the visitor, from every object: its own, the site's (index row, funnel stages, training label) and its directory shard's.
-  const [data, held, firstDay] = await Promise.all([
-    visitorStub(c.env, site, aid).exportData(loaded.config, Date.now()),
-    siteStub(c.env, site).exportLead(aid),
-    directoryOf(c.env, site, aid).firstDay(aid),
-  ]);
-  if (!data && !held.index && !held.training) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
+  // A browser that joined a person: the person's export (as its profile is the person's), every browser included.
+  const person = await (await leadStub(c.env, site, aid)).personId();
+  const data = await exportLead(c.env, site, person ?? aid, loaded.config);
+  if (!data) throw new ApiError(404, 'unknown_visitor', `site "${site}" has no visitor "${aid}"`);
   c.set('audit', { action: 'visitor.export', target: aid });
   c.header('content-disposition', `attachment; filename="leadedge-${site}-${aid}.json"`);
-  return c.json({ site, id: aid, ...(data ?? {}), leadsIndex: held.index, funnelStages: held.stages, trainingLabel: held.training, directory: firstDay ? { firstDay } : null });
+  return c.json(data);
 });
 
 adminRoutes.delete('/v1/admin/sites/:site/visitors/:aid', async (c) => {
