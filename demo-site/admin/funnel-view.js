@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { fmtRate, h } from './dom.js';
 import { dailyBars, funnelBars, legend, SERIES } from './funnel-chart.js';
+import { identityLines } from './person-view.js';
 
 const isoDay = (d) => d.toISOString().slice(0, 10);
 const daysAgo = (n) => isoDay(new Date(Date.now() - n * 86_400_000));
@@ -13,7 +14,8 @@ export async function renderFunnel(root, { params, navigate }) {
   const q = new URLSearchParams();
   if (from) q.set('from', from);
   if (to) q.set('to', to);
-  const f = await api(`/funnel${q.size ? `?${q}` : ''}`);
+  // The site's identity counters need the config's read access (owner, marketer): without it the panel is left out.
+  const [f, identity] = await Promise.all([api(`/funnel${q.size ? `?${q}` : ''}`), api('').then((s) => s.identity ?? null, () => null)]);
   const days = fillDays(f.days, f.from, f.to);
 
   const form = h(
@@ -38,6 +40,7 @@ export async function renderFunnel(root, { params, navigate }) {
     ),
     h('div', { class: 'cols' }, h('section', { class: 'panel' }, h('h2', {}, 'The period'), funnelBars(t)), h('section', { class: 'panel' }, h('h2', {}, 'Reading it'), explain(t, f.mqlToSqlRate))),
     h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Per day'), legend()), dailyBars(days), dayTable(days)),
+    ...(identity ? [h('section', { class: 'panel', id: 'identity-refusals' }, h('div', { class: 'panel-head' }, h('h2', {}, 'People: links refused'), h('span', { class: 'muted' }, 'since the site began')), h('ul', {}, identityLines(identity).map((l) => h('li', {}, l))))] : []),
   );
 }
 

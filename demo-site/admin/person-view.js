@@ -133,3 +133,21 @@ export function browsersPanel(person, { openedAs, onSplit, visitorHref } = {}) {
       : null,
   );
 }
+
+/**
+ * What the site's identity counters say (since the site began): why browsers were not linked into
+ * one person. Blocked values and the daily limit keep placeholders and shared kiosks from pulling
+ * strangers together; bad tokens are old or altered email links; conflicts are two userIds.
+ */
+export function identityLines(identity) {
+  const n = (k) => identity[k] ?? 0;
+  const total = n('blocked') + n('dailyLimit') + n('badToken') + n('conflict');
+  if (total === 0) return ['No link between browsers was refused.'];
+  const plural = (count, one, many) => `${count} ${count === 1 ? one : many}`;
+  return [
+    n('blocked') && `${plural(n('blocked'), 'identify', 'identifies')} named a placeholder (blocked value), not linked.`,
+    n('dailyLimit') && `${plural(n('dailyLimit'), 'browser', 'browsers')} over an identifier's daily link limit (identity.linksPerDay), not linked.`,
+    n('badToken') && `${plural(n('badToken'), 'email link token was', 'email link tokens were')} bad or expired, ignored.`,
+    n('conflict') && `${plural(n('conflict'), 'identifier', 'identifiers')} owned by a lead with another userId, not merged.`,
+  ].filter(Boolean);
+}

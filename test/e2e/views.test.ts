@@ -233,6 +233,8 @@ describe('marketer view', () => {
     expect(await stat('sal')).toBe('1');
     expect(await stat('mqlToSqlRate')).toBe('66.7%');
     expect(await page.locator('.chart svg rect[fill="#8b5cf6"]').count()).toBeGreaterThan(0); // SQL bars drawn
+    // Every lead here named its own email: no link between browsers was refused.
+    expect(await page.locator('#identity-refusals li').allTextContents()).toEqual(['No link between browsers was refused.']);
     // A period without activity.
     await page.fill('input[name=from]', '2020-01-01');
     await page.fill('input[name=to]', '2020-01-31');

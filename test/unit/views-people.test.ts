@@ -14,6 +14,7 @@ let person: {
   shortUserAgent(ua?: string): string;
   seenOn(n: number): string;
   identifierText(key: string): string;
+  identityLines(identity: Record<string, number>): string[];
 };
 let card: {
   alertLines(alerts: Alert[]): { key: string; types: string[]; merge?: unknown }[];
@@ -105,5 +106,17 @@ describe('the inbox and a person', () => {
     const older = { ...merged, id: 'msg_0', receivedAt: 500, payload: { ...merged.payload, data: { ...merged.payload.data, person: { id: PERSON, browserCount: 3 } } } };
     expect(card.personOf({ alerts: [merged, mqlBefore, older] })).toEqual({ id: PERSON, browserCount: 2 });
     expect(card.personOf({ alerts: [mqlBefore] })).toBeNull();
+  });
+});
+
+describe('links refused, in the funnel view', () => {
+  it('say nothing was refused, or why each kind was, in plain words', () => {
+    expect(person.identityLines({ blocked: 0, dailyLimit: 0, badToken: 0, conflict: 0 })).toEqual(['No link between browsers was refused.']);
+    expect(person.identityLines({ blocked: 1, dailyLimit: 3, badToken: 0, conflict: 2 })).toEqual([
+      '1 identify named a placeholder (blocked value), not linked.',
+      "3 browsers over an identifier's daily link limit (identity.linksPerDay), not linked.",
+      '2 identifiers owned by a lead with another userId, not merged.',
+    ]);
+    expect(person.identityLines({ badToken: 1 })).toEqual(['1 email link token was bad or expired, ignored.']);
   });
 });
