@@ -11,11 +11,14 @@ import { sleep } from './stats.mjs';
 export const gzip = (code) => gzipSync(code, { level: 9 }).length;
 export const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
-/** Only 127.0.0.1 resolves: a tracker that fetches from any other host fails at once (and the load records it). */
+/**
+ * Offline: every request not to loopback goes to a proxy on a closed local port and no other host name resolves,
+ * so a tracker that fetches from anywhere else fails at once (and the load records it).
+ */
 export const launchChromium = () =>
   chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-blink-features=AutomationControlled', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-blink-features=AutomationControlled', '--proxy-server=http://127.0.0.1:9', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
   });
 
 /**

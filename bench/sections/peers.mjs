@@ -48,7 +48,7 @@ const SDKS = [
     keeps: ['IndexedDB queue (idb-keyval), retried across loads', 'sendBeacon on pagehide'],
   },
   {
-    name: 'posthog', label: 'PostHog', pkgs: ['posthog-js'], how: "docs snippet -> `static/array.js`, remote config `config.js`, `/flags`; autocapture on; a new project's config (no replay, heatmaps or surveys): surveys.js is loaded anyway (posthog-js#2844)",
+    name: 'posthog', label: 'PostHog', pkgs: ['posthog-js'], how: "docs snippet -> `static/array.js`, then its remote config (`config.js`, answered with only analytics and autocapture on) and `/flags`; surveys.js is fetched even with surveys off (posthog-js#2844)",
     head: `${stub('posthog', 'capture identify', '/ph/static/array.js', 'a._i=[];a.__SV=1;a.init=function(t,c,n){a._i.push([t,c,n])};')}posthog.init("phc_bench",{api_host:location.origin+"/ph",defaults:"2026-08-30",person_profiles:"identified_only"})</script>`,
     files: async () => ({}),
     mounts: { '/ph/static/': 'posthog-js/dist/' },
@@ -65,7 +65,7 @@ const SDKS = [
   },
   {
     name: 'segment', label: 'Segment', pkgs: ['@segment/analytics-next'], how: "docs snippet -> `analytics.min.js` (the package's standalone build), CDN settings; `trackLink` and `trackForm` on the PDF link and the form (they load the auto-track chunk)",
-    head: `${stub('analytics', 'page track identify trackLink trackForm', '/seg/analytics.js/v1/bench/analytics.min.js', 'a._writeKey="bench";a._cdn=location.origin+"/seg";')}analytics.page();d=document;d.addEventListener("DOMContentLoaded",function(){analytics.trackLink(d.querySelector('a[href$=".pdf"]'),"Download");analytics.trackForm(d.getElementById("newsletter"),"Form Submitted")})</script>`,
+    head: `${stub('analytics', 'page track identify trackLink trackForm', '/seg/analytics.js/v1/bench/analytics.min.js', 'a._writeKey="bench";a._cdn=location.origin+"/seg";')}analytics.page();var d=document;d.addEventListener("DOMContentLoaded",function(){analytics.trackLink(d.querySelector('a[href$=".pdf"]'),"Download");analytics.trackForm(d.getElementById("newsletter"),"Form Submitted")})</script>`,
     files: async () => ({ '/seg/analytics.js/v1/bench/analytics.min.js': file('@segment/analytics-next/dist/umd/standalone.js') }),
     mounts: { '/seg/analytics-next/bundles/': '@segment/analytics-next/dist/umd/' },
     answer: {
@@ -102,11 +102,11 @@ const SDKS = [
     kind: (e) => (e.e === 'pv' ? 'page' : /link_click/.test(e.ue?.data?.schema) && /\.pdf/.test(e.ue.data.data.targetUrl) ? 'download' : /submit_form/.test(e.ue?.data?.schema) ? 'form' : null),
     extraKinds: (e) => (e.uid ? ['identify'] : []),
     identify: `snowplow.setUserId('ana@acme.io')`,
-    keeps: ['localStorage queue, retried across loads', 'flush on pagehide, queue persisted'],
+    keeps: ['localStorage queue, retried across loads', 'queue persisted (sent on the next load)'],
   },
   {
-    name: 'amplitude', label: 'Amplitude', pkgs: ['@amplitude/analytics-browser'], how: "the package's snippet -> `amplitude-min.js` (the CDN script), remote config; default autocapture (page views, forms, downloads) plus element interactions",
-    head: `<script>${readFileSync('node_modules/@amplitude/analytics-browser/lib/scripts/amplitude-snippet-min.js', 'utf8').replace(/c\.integrity="[^"]*",c\.crossOrigin="anonymous",/, '').replace(/"https:\/\/cdn\.amplitude\.com\/libs\/[^"]+"/, 'location.origin+"/amp/amplitude-min.js"')}
+    name: 'amplitude', label: 'Amplitude', pkgs: ['@amplitude/analytics-browser'], how: "the package's snippet (its SRI hash kept) -> `amplitude-min.js` (the CDN script), remote config; default autocapture (page views, forms, downloads) plus element interactions",
+    head: `<script>${readFileSync('node_modules/@amplitude/analytics-browser/lib/scripts/amplitude-snippet-min.js', 'utf8').replace(/"https:\/\/cdn\.amplitude\.com\/libs\/[^"]+"/, 'location.origin+"/amp/amplitude-min.js"')}
 amplitude.init("bench",{serverUrl:location.origin+"/amp/2/httpapi",remoteConfig:{serverUrl:location.origin+"/amp/config"},autocapture:{elementInteractions:true}})</script>`,
     files: async () => ({ '/amp/amplitude-min.js': file('@amplitude/analytics-browser/lib/scripts/amplitude-min.js') }),
     answer: { '/amp/config/bench': () => json({ configs: {} }) },
@@ -224,7 +224,7 @@ export default {
     };
 
     const loads = Object.fromEntries(variants.map((v) => [v, { 1: [], 4: [] }]));
-    const rounds = quick ? 2 : 4;
+    const rounds = quick ? 2 : 3;
     for (const v of variants) await load(v, 1); // warms Chromium's own caches
     for (const throttle of THROTTLES) {
       for (let i = 0; i < rounds; i++) {
