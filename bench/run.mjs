@@ -2,7 +2,7 @@
  * `npm run bench`: each section against the real Worker in workerd (Miniflare), timed against a baseline in
  * the same run, then the targets table and one short section per target into BENCHMARKS.md.
  *
- *   npm run bench                         full run (about 6 minutes on 2 cores); writes BENCHMARKS.md's bench block
+ *   npm run bench                         full run (about 9 minutes on 2 cores); writes BENCHMARKS.md's bench block
  *   npm run bench -- --quick              smaller samples, for trying changes (prints only)
  *   npm run bench -- --only=ingest,cost   some sections alone (prints only)
  *
@@ -17,6 +17,7 @@ import cost from './sections/cost.mjs';
 import growth from './sections/growth.mjs';
 import handoff from './sections/handoff.mjs';
 import ingest from './sections/ingest.mjs';
+import peers from './sections/peers.mjs';
 import people from './sections/people.mjs';
 import sdk from './sections/sdk.mjs';
 
@@ -25,7 +26,7 @@ import sdk from './sections/sdk.mjs';
  * targets(result) -> [target, goal, measured, met (true, false, or null when only reported)][], reading(result) }.
  * run(ctx) gets { quick, log, start(kind, opts) }: runtimes it starts are closed after it.
  */
-const SECTIONS = [sdk, ingest, people, handoff, growth, cost];
+const SECTIONS = [sdk, peers, ingest, people, handoff, growth, cost];
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
 const quick = Boolean(args.quick);

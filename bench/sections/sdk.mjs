@@ -5,65 +5,29 @@
  * Chromium context (cold cache, empty storage); CDP's ScriptDuration is read 200 ms after the beacon was
  * answered by the real Worker, and each tracker's figure is its load minus the no-tracker load of the same round.
  */
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { minify } from 'terser';
+import { coldLoad, demoPage, gzip, launchChromium, startPageServer } from '../lib/browser.mjs';
 import { createBenchSite } from '../lib/site.mjs';
-import { bytes, fmt, median, sleep } from '../lib/stats.mjs';
+import { bytes, fmt, median } from '../lib/stats.mjs';
 
 /** Raised from 5,120 B for people, engaged time and CTA impressions; test/unit/sdk/size.test.ts enforces the same. */
 const BUDGET_GZIP = 6 * 1024;
 const SITE = 'bench-sdk';
 const VARIANTS = ['none', 'floor', 'sdk'];
 const THROTTLES = [1, 4]; // Chromium's CPU throttling: x4 is a mid-range phone
-const gzip = (code) => gzipSync(code, { level: 9 }).length;
 
-const page = (variant) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme Analytics</title>
-${variant === 'none' ? '' : `<script async src="/${variant}.js" data-site="${SITE}"></script>`}
-</head><body><nav><a href="/">Home</a><a href="/pricing">Pricing</a><a href="/files/ebook.pdf">Ebook (PDF)</a></nav>
-<h1>Find the buyers in your traffic</h1><div data-le-slot="hero"><a href="/blog/finding-buyers">Read how teams find buyers</a></div>
-<form id="newsletter"><label>Work email <input type="email" name="email"></label><button>Subscribe</button></form>
-${Array.from({ length: 20 }, (_, i) => `<section><h2>Section ${i + 1}</h2><p>Lorem ipsum dolor sit amet. <a href="/blog/post-${i}">Read more</a></p></section>`).join('\n')}
-</body></html>`;
-
-/** Serves the page and both scripts, and forwards /v1/collect (with the page's Origin) to the Worker. */
-async function startPageServer(workerUrl, scripts) {
-  const server = http.createServer(async (req, res) => {
-    const { pathname, searchParams } = new URL(req.url, 'http://x');
-    if (pathname === '/page') return res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(page(searchParams.get('v')));
-    if (scripts[pathname]) return res.writeHead(200, { 'content-type': 'application/javascript' }).end(scripts[pathname]);
-    if (pathname !== '/v1/collect') return res.writeHead(404).end();
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const { 'content-type': type = 'text/plain', 'user-agent': ua = '', origin = '' } = req.headers;
-    const upstream = await fetch(`${workerUrl}/v1/collect`, { method: 'POST', headers: { 'content-type': type, 'user-agent': ua, origin }, body: Buffer.concat(chunks) });
-    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}` };
-}
+const page = (query) => demoPage(query.get('v') === 'none' ? '' : `<script async src="/${query.get('v')}.js" data-site="${SITE}"></script>`);
 
 /** One cold load: the page's main-thread scripting in milliseconds. */
 async function scriptingMs(browser, url, variant, throttle) {
-  const context = await browser.newContext();
-  try {
-    const p = await context.newPage();
-    const cdp = await context.newCDPSession(p);
-    await cdp.send('Performance.enable');
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
-    // Waiting happens outside the page: polling in the page would count as its scripting.
-    const beacon = variant === 'none' ? null : p.waitForResponse((r) => r.url().endsWith('/v1/collect'), { timeout: 5_000 });
-    await p.goto(`${url}/page?v=${variant}`, { waitUntil: 'load' });
-    await beacon;
-    await sleep(200);
-    const { metrics } = await cdp.send('Performance.getMetrics');
-    if (variant === 'sdk' && !(await p.evaluate(() => document.querySelector('[data-le-slot="hero"][data-le-cta-id]')))) throw new Error('sdk: the CTA slot was not filled within 200 ms of the answer');
-    return metrics.find((m) => m.name === 'ScriptDuration').value * 1000;
-  } finally {
-    await context.close();
-  }
+  const { scriptMs, filled } = await coldLoad(browser, `${url}/page?v=${variant}`, {
+    throttle,
+    until: (p) => variant !== 'none' && p.waitForResponse((r) => r.url().endsWith('/v1/collect'), { timeout: 5_000 }),
+    after: (p) => variant === 'sdk' && p.evaluate(() => ({ filled: Boolean(document.querySelector('[data-le-slot="hero"][data-le-cta-id]')) })),
+  });
+  if (variant === 'sdk' && !filled) throw new Error('sdk: the CTA slot was not filled within 200 ms of the answer');
+  return scriptMs;
 }
 
 export default {
@@ -76,8 +40,9 @@ export default {
     log(`sdk: ${weight.sdk} B gzip (floor ${weight.floor} B)`);
     const le = await start('leadedge');
     await createBenchSite(le.client, SITE);
-    const { server, url } = await startPageServer(le.url, { '/sdk.js': sdk, '/floor.js': floor });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update'] });
+    const server = await startPageServer({ page, files: { '/sdk.js': sdk, '/floor.js': floor }, workerUrl: le.url });
+    const { url } = server;
+    const browser = await launchChromium();
     const added = {};
     try {
       for (const throttle of THROTTLES) {
@@ -92,7 +57,6 @@ export default {
       }
     } finally {
       await browser.close();
-      server.closeAllConnections();
       server.close();
     }
     return { weight, added };
