@@ -102,6 +102,24 @@ describe('people: one lead across browsers', () => {
     expect(bad.body.person).toBeUndefined();
   });
 
+  it('a browser that lands through an email link before anyone named the email is verified when a second browser joins', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const token = (await api(`/v1/admin/sites/${site}/link-tokens`, { method: 'POST', json: { email, ttlDays: 7 } })).body.token;
+    const desk = uid('desk');
+    const landed = await browserBeacon(site, desk, [journey.download()], { linkToken: token });
+    // Nobody owned the email: the desk owns it, an ordinary lead until a second browser names it.
+    expect(landed.body.person).toBeUndefined();
+    const phone = uid('phone');
+    const joined = await browserBeacon(site, phone, [journey.identify({ email }), journey.webinar()]);
+    const personId = joined.body.person as string;
+    const person = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(person.person.browsers.find((b: any) => b.anonymousId === desk)).toMatchObject({ linkedBy: 'verified', verified: true });
+    // Verified: the desk is shown the person (MQL: its download and the phone's webinar), not only its own download.
+    const again = await browserBeacon(site, desk, [journey.pricing()], { person: personId });
+    expect(again.body.visitor.stage).toBe('mql');
+  });
+
   it('a claimed browser cannot rename the person sales sees; it only fills what nobody said, and a verified browser can', async () => {
     const { site } = await peopleSite();
     const email = `${uid('ana')}@acme.io`;

@@ -103,13 +103,15 @@ export class PersonLinks {
    * browser stays an ordinary visitor (one object, no person). One owned by another browser makes
    * that browser a person first (promote); this browser then joins the person: its state, history
    * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
-   * @returns whether the browser joined a person, and identifiers it owns now
+   * @returns whether the browser joined a person, identifiers it owns now, and whether it proved one
+   * of them (an email link's token, an identify sent with a server key): it is then verified
    */
-  async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
+  async joinPerson(token: string | undefined, events: LeadEvent[], config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; verified: boolean; conflicts: Conflict[] }> {
     {
       const owned: string[] = [];
       const conflicts: Conflict[] = [];
-      if (this.host.link) return { joined: true, owned, conflicts };
+      let proved = false;
+      if (this.host.link) return { joined: true, owned, verified: false, conflicts };
       const { site, anonymousId, receivedAt: now } = meta;
       const verifiedEmail = token ? await readLinkToken(this.host.env, site, token, now) : null;
       if (token && !verifiedEmail) await siteStub(this.host.env, site).countIdentity('badToken');
@@ -130,6 +132,7 @@ export class PersonLinks {
         }
         if (claim.person === anonymousId) {
           owned.push(key);
+          proved ||= verified;
           continue;
         }
         // Two different userIds never merge: the owner refuses a browser that names another userId than its own.
@@ -141,13 +144,13 @@ export class PersonLinks {
         // Only the hand-over blocks this object's other requests: holding the block while another browser's promote
         // waits for its own block would deadlock two browsers naming each other's identifier at once.
         const moved = person && (await this.host.ctx.blockConcurrencyWhile(async () => this.host.link !== null || this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who)));
-        if (moved) return { joined: true, owned: [], conflicts };
+        if (moved) return { joined: true, owned: [], verified: false, conflicts };
         // Promoted meanwhile by another browser that named this one's identifier: this browser is linked.
-        if (this.host.link) return { joined: true, owned: [], conflicts };
+        if (this.host.link) return { joined: true, owned: [], verified: false, conflicts };
         await siteStub(this.host.env, site).countIdentity('conflict');
         conflicts.push({ at: now, identifier: key, reason: 'owned by a lead with another userId: not merged', otherPerson: claim.person });
       }
-      return { joined: false, owned, conflicts };
+      return { joined: false, owned, verified: proved, conflicts };
     }
   }
 

@@ -200,11 +200,12 @@ export class VisitorObject extends DurableObject<Env> {
     if (person) return this.ingestAsPerson(person, batch, fresh, duplicates, erased, config, meta);
     let owner = prev;
     if (join) {
-      const { owned, conflicts } = join;
+      const { owned, verified, conflicts } = join;
       if (owned.some((k) => !prev.identifiers?.includes(k))) {
         owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])], ...(meta.traffic.userAgent ? { userAgent: meta.traffic.userAgent.slice(0, 256) } : {}) };
-        if (meta.server) owner.verified = true;
       }
+      // Proved one of its identifiers (a link token, a server key): verified when a second browser makes it a person.
+      if (verified && !owner.verified) owner = { ...owner, verified: true };
       for (const conflict of conflicts) owner = withConflict(owner, conflict);
     }
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
