@@ -42,6 +42,8 @@ export type JoiningBrowser = {
   userAgent?: string;
   /** Identifier keys the browser named besides the one it joined by: the person claims them (or records a conflict). */
   identifiers: string[];
+  /** When the browser was erased (its tombstone): the person refuses its events captured before. */
+  erasedAt?: number;
 };
 
 /** A lead's state with one more conflict recorded (a person's, or a lone browser's). */
@@ -63,6 +65,8 @@ export type LinkHost = {
   readonly ctx: DurableObjectState;
   state: VisitorState | null;
   link: Link | null;
+  /** When this lead was erased (its tombstone), or null. */
+  readonly erasedAt: number | null;
   readonly store: VisitorStore;
   commit(next: VisitorState, config: SiteConfig, meta: IngestMeta, change: VisitorChange): void;
   configAt(site: string, version: number): Promise<SiteConfig>;
@@ -191,6 +195,7 @@ export class PersonLinks {
       verified,
       ...(who.userAgent ?? this.host.state?.userAgent ? { userAgent: (who.userAgent ?? this.host.state!.userAgent!).slice(0, 256) } : {}),
       identifiers,
+      ...(this.host.erasedAt !== null ? { erasedAt: this.host.erasedAt } : {}),
     };
     if (!(await visitorStub(this.host.env, site, person).absorb(joining, configVersion, meta))) return false;
     // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
@@ -209,7 +214,7 @@ export class PersonLinks {
       this.host.commit({ ...prev, person: { ...prev.person, conflicts: [...prev.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } }, config, meta, { ...NO_EVENTS, transitions: [] });
       return false;
     }
-    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt }, config);
+    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt, erasedAt: joining.erasedAt }, config);
     const identifiers = [...new Set([...state.person.identifiers, ...joining.identifiers])];
     const next: PersonState = { ...state, person: { ...state.person, identifiers } };
     const aid = joining.browser.anonymousId;
