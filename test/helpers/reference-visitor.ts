@@ -10,6 +10,10 @@
  * happened: which rules an event counted for (matching and cooldowns are decided when the event
  * arrives), stage transitions (stages only move forward, each with its triggering event), verdicts.
  *
+ * reference-people.ts builds people on it: a person is a visitor whose events come from its
+ * browsers' parts (each itself a visitor), so the hooks it needs (an event counted elsewhere,
+ * copies, traits and timeline order) are protected or public here.
+ *
  * Scope: `scoring.halfLifeDays` must be 0 (no decay: time does not change a score), and traits,
  * topics and props are plain (the suite's generators stay inside what is documented).
  */
@@ -65,7 +69,9 @@ export type RefVerdictAnswer =
   | { status: 409; code: 'not_a_lead' }
   | { status: 200; stage: Stage; unchanged: boolean; verdict: { verdict: string; action?: string; reason?: string; at: number } };
 
-type Applied = { event: RefEvent; at: number; counted: string[] };
+/** An event applied: when it counts, the rules it counted for, and (a person's) the browser that sent it. */
+export type RefApplied = { event: RefEvent; at: number; counted: string[]; browser?: string };
+type Applied = RefApplied;
 type Rule = NonNullable<NonNullable<SiteConfigInput['scoring']>['behavior']>[number];
 type FitRule = NonNullable<NonNullable<SiteConfigInput['scoring']>['fit']>[number];
 type Thresholds = { score: number; fit: number };
@@ -76,21 +82,57 @@ const VERDICT_STAGE = { accepted: 'sal', disqualify: 'disqualified', recycle: 'm
 const COOLDOWN_CELLS_KEPT = 16;
 
 export class ReferenceVisitor {
-  private config!: SiteConfigInput;
+  protected config!: SiteConfigInput;
   /** The current visitor's applied events (an erasure starts a new list). */
-  private applied: Applied[] = [];
-  private exists = false;
-  private stage: Stage = 'anonymous';
-  private history: RefTransition[] = [];
-  private verdictNow: { verdict: string; action?: string; reason?: string; at: number } | null = null;
-  private recycledAt: number | null = null;
+  protected applied: Applied[] = [];
+  protected exists = false;
+  protected stage: Stage = 'anonymous';
+  protected history: RefTransition[] = [];
+  protected verdictNow: { verdict: string; action?: string; reason?: string; at: number } | null = null;
+  protected recycledAt: number | null = null;
   /** When the visitor was last erased: events captured before it are refused for good. */
-  private erasedAt: number | null = null;
+  protected erasedAt: number | null = null;
   /** Alerts the site's webhook should receive, one entry each (see `alerts`). */
-  private expectedAlerts: string[] = [];
+  protected expectedAlerts: string[] = [];
+
+  /** Also alert `lead.mql` (a lead entering MQL by its score, not by a verdict) for suites that subscribe to it. */
+  alertMql = false;
 
   constructor(config: SiteConfigInput) {
     this.setConfig(config);
+  }
+
+  /** This visitor's state, copied into `this` (a browser's state becoming a person's, a part becoming a browser again). */
+  protected copyFrom(other: ReferenceVisitor) {
+    const data = structuredClone({ config: other.config, applied: other.applied, exists: other.exists, stage: other.stage, history: other.history, verdictNow: other.verdictNow, recycledAt: other.recycledAt, erasedAt: other.erasedAt });
+    Object.assign(this, data);
+    this.alertMql = other.alertMql;
+  }
+
+  /**
+   * What a browser is as a person's part, or after it leaves one: its events and its stage; no
+   * verdict (a verdict is a lead's, the person's), no stage history (it stays with the lead it was
+   * recorded on), and `erasedAt` for its tombstone. Alerts start empty (a part alerts nobody).
+   */
+  asPart(erasedAt: number | null = null): ReferenceVisitor {
+    const c = this.copy();
+    c.verdictNow = null;
+    c.recycledAt = null;
+    c.history = [];
+    c.erasedAt = erasedAt;
+    return c;
+  }
+
+  /** The traits as they stand (later identifies win field by field). */
+  traitsNow(): RefTraits {
+    return this.traits();
+  }
+
+  /** A copy (alerts start empty): what the visitor is, apart. */
+  copy(): ReferenceVisitor {
+    const c = new ReferenceVisitor(this.config);
+    c.copyFrom(this);
+    return c;
   }
 
   /** A new config version: points, caps and thresholds apply at once to what was counted; matching and cooldowns to events from now on. */
@@ -110,6 +152,25 @@ export class ReferenceVisitor {
 
   get currentStage() {
     return this.stage;
+  }
+
+  /** Ids of the events applied (the dedupe window). */
+  get eventIds(): Set<string> {
+    return new Set(this.applied.map((a) => a.event.id));
+  }
+
+  /** The events applied, in the order they were. */
+  get events(): readonly RefApplied[] {
+    return this.applied;
+  }
+
+  get verdictInForce() {
+    return this.verdictNow;
+  }
+
+  /** When the visitor was erased last (events captured before it are refused), or null. */
+  get erasedSince() {
+    return this.erasedAt;
   }
 
   /** In the site's leads index: known visitors and beyond. */
@@ -160,14 +221,19 @@ export class ReferenceVisitor {
   /** Erasure at time `at`: everything goes, and events captured before `at` can never come back. */
   erase(at: number): { status: 200 | 404 } {
     if (!this.exists) return { status: 404 };
+    this.forget(at);
+    return { status: 200 };
+  }
+
+  /** Everything goes; with `erasedAt`, events captured before it can never come back. */
+  forget(erasedAt: number | null) {
     this.applied = [];
     this.exists = false;
     this.stage = 'anonymous';
     this.history = [];
     this.verdictNow = null;
     this.recycledAt = null;
-    this.erasedAt = at;
-    return { status: 200 };
+    this.erasedAt = erasedAt;
   }
 
   /**
@@ -209,26 +275,52 @@ export class ReferenceVisitor {
       topics,
       score: this.score(),
       stageHistory: this.history.map((t) => ({ ...t, trigger: { ...t.trigger } })),
-      timeline: this.applied.map((a) => a.event.id).reverse(),
+      timeline: this.timelineIds(),
       firstSeen: Math.min(...times),
       lastSeen: Math.max(...times),
     };
+  }
+
+  /** Event ids, newest (last applied) first. */
+  protected timelineIds(): string[] {
+    return this.applied.map((a) => a.event.id).reverse();
   }
 
   // ---- events -------------------------------------------------------------------------------
 
   private apply(events: RefEvent[]) {
     this.exists = true;
-    // Oldest first; events captured at the same moment keep the order they were sent in.
-    const ordered = events.map((event, i) => ({ event, i })).sort((a, b) => a.event.ts - b.event.ts || a.i - b.i);
-    for (const { event } of ordered) {
-      this.applied.push({ event, at: event.ts, counted: this.rulesCountedNow(event, event.ts) });
-      if (event.type === 'demo_request') this.expectedAlerts.push(`lead.demo_requested:${event.id}`);
-      // Scoring moves a known visitor forward, never back, and never out of a verdict stage; SQL is as far as it goes.
-      if (!this.known() || RANK[this.stage] >= RANK.sql) continue;
-      const to = this.qualifiedMove();
-      if (to) this.move(to, { type: event.type, id: event.id }, true);
-    }
+    for (const event of oldestFirst(events)) this.applyOwn(event);
+  }
+
+  /** One event, counted by this visitor's own rules and cooldowns; returns the rules it counted for. */
+  applyOwn(event: RefEvent): string[] {
+    const counted = this.rulesCountedNow(event, event.ts);
+    this.applyCounted(event, counted);
+    return counted;
+  }
+
+  /** One event whose counted rules were decided elsewhere (a person's event: by its browser's cooldowns). */
+  applyCounted(event: RefEvent, counted: string[], browser?: string) {
+    this.exists = true;
+    this.applied.push({ event, at: event.ts, counted: [...counted], ...(browser !== undefined ? { browser } : {}) });
+    if (event.type === 'demo_request') this.expectedAlerts.push(`lead.demo_requested:${event.id}`);
+    this.advance({ type: event.type, id: event.id });
+  }
+
+  /** Takes applied events out (a browser leaving its person): stages stay where they are. */
+  removeEvents(which: (a: RefApplied) => boolean) {
+    this.applied = this.applied.filter((a) => !which(a));
+  }
+
+  /**
+   * Scoring moves a known visitor forward, never back, and never out of a verdict stage; SQL is as
+   * far as it goes. Returns the move, if any (with its alert).
+   */
+  advance(trigger: RefTransition['trigger']): RefTransition | null {
+    if (!this.known() || RANK[this.stage] >= RANK.sql) return null;
+    const to = this.qualifiedMove();
+    return to ? this.move(to, trigger, true) : null;
   }
 
   /**
@@ -264,7 +356,7 @@ export class ReferenceVisitor {
   // ---- what follows from the applied events ------------------------------------------------------
 
   /** Later traits win field by field (custom traits key by key), in the order events were applied. */
-  private traits(): RefTraits {
+  protected traits(): RefTraits {
     let traits: RefTraits = {};
     for (const { event } of this.applied) {
       if (event.type !== 'identify' || !event.traits) continue;
@@ -280,7 +372,7 @@ export class ReferenceVisitor {
   }
 
   /** Score and breakdown: each rule's points times the events it counted, within its cap, plus fit points. */
-  private score(): RefView['score'] {
+  score(): RefView['score'] {
     const lines: RefScoreLine[] = [];
     let behavior = 0;
     for (const rule of this.config.scoring?.behavior ?? []) {
@@ -324,9 +416,15 @@ export class ReferenceVisitor {
     const t: RefTransition = { from: this.stage, to, score: total, fit, trigger };
     this.history.push(t);
     if (alert) this.expectedAlerts.push(`lead.stage_changed:${t.from}>${t.to}`);
+    if (alert && this.alertMql && to === 'mql' && trigger.type !== 'verdict') this.expectedAlerts.push(`lead.mql:${t.from}`);
     this.stage = to;
     return t;
   }
+}
+
+/** Oldest first; events captured at the same moment keep the order they were sent in. */
+export function oldestFirst(events: readonly RefEvent[]): RefEvent[] {
+  return events.map((event, i) => ({ event, i })).sort((a, b) => a.event.ts - b.event.ts || a.i - b.i).map((x) => x.event);
 }
 
 const threshold = (t: { score?: number; fit?: number } | undefined, score: number): Thresholds => ({ score: t?.score ?? score, fit: t?.fit ?? 0 });

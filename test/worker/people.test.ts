@@ -105,6 +105,46 @@ describe('people: one lead across browsers', () => {
     expect(bad.body.person).toBeUndefined();
   });
 
+  it('a browser that lands through an email link before anyone named the email is verified when a second browser joins', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const token = (await api(`/v1/admin/sites/${site}/link-tokens`, { method: 'POST', json: { email, ttlDays: 7 } })).body.token;
+    const desk = uid('desk');
+    const landed = await browserBeacon(site, desk, [journey.download()], { linkToken: token });
+    // Nobody owned the email: the desk owns it, an ordinary lead until a second browser names it.
+    expect(landed.body.person).toBeUndefined();
+    const phone = uid('phone');
+    const joined = await browserBeacon(site, phone, [journey.identify({ email }), journey.webinar()]);
+    const personId = joined.body.person as string;
+    const person = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(person.person.browsers.find((b: any) => b.anonymousId === desk)).toMatchObject({ linkedBy: 'verified', verified: true });
+    // Verified: the desk is shown the person (MQL: its download and the phone's webinar), not only its own download.
+    const again = await browserBeacon(site, desk, [journey.pricing()], { person: personId });
+    expect(again.body.visitor.stage).toBe('mql');
+  });
+
+  it('a browser erased and then linked to a person: its events captured before the erasure are refused there too', async () => {
+    const { site } = await peopleSite();
+    const email = `${uid('ana')}@acme.io`;
+    const [laptop, phone] = [uid('laptop'), uid('phone')];
+    await browserBeacon(site, laptop, [journey.identify({ email }), journey.download()]);
+    await browserBeacon(site, phone, [journey.webinar()]);
+    expect((await api(`/v1/admin/sites/${site}/visitors/${phone}`, { method: 'DELETE' })).status).toBe(200);
+    const erasedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    // After the erasure the phone names the email: it joins the laptop's person with what it did since.
+    const joined = await browserBeacon(site, phone, [journey.identify({ email })]);
+    const personId = joined.body.person as string;
+    expect(personId).toMatch(/^p~/);
+    // A download captured before the erasure (an old queue) is refused at the person as it is at the browser.
+    const old = await browserBeacon(site, phone, [{ ...journey.download(), ts: erasedAt - 60_000 }], { person: personId });
+    expect(old.status, JSON.stringify(old.body)).toBe(200);
+    expect(old.body).toMatchObject({ accepted: 0, erased: true });
+    const person = (await api(`/v1/admin/sites/${site}/people/${personId}`)).body;
+    expect(person.score.total).toBe(20);
+    expect(person.eventCount).toBe(3);
+  });
+
   it('a claimed browser cannot rename the person sales sees; it only fills what nobody said, and a verified browser can', async () => {
     const { site } = await peopleSite();
     const email = `${uid('ana')}@acme.io`;

@@ -6,10 +6,8 @@
  * answer and the visitor's profile must be what the model says; at the end of a sequence, the
  * webhook receiver and the leads index must agree with it too.
  *
- * Times: events are stamped `now - k * 7 minutes`. Cooldowns (10, 30, 60 minutes) are not
- * multiples of 7, so the few milliseconds between the test's clock and the Worker's never decide
- * whether an event is inside a cooldown. Commands whose outcome depends on "before or after"
- * (erasure, recycle) leave a few milliseconds on each side.
+ * Events are stamped in steps of 7 minutes (test/helpers/stateful-fuzz-kit.ts says why). Commands
+ * whose outcome depends on "before or after" (erasure, recycle) leave a few milliseconds on each side.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
@@ -18,107 +16,18 @@ import type { VisitorObject } from '../../worker/objects/visitor-object';
 import { visitorStub } from '../../worker/routes/stubs';
 import type { SiteConfigInput } from '../../worker/schema/config';
 import { uid } from '../helpers/factories';
+import { eventArb, eventsArb, materialize, onTheWire, profileAsView, siteConfig as siteConfigFor, sleep, sorted, specText, VARIANTS, withinMultiset, type EventSpec } from '../helpers/stateful-fuzz-kit';
 // @ts-expect-error plain ESM helper without types
 import { TEST_WEBHOOK_SECRET } from '../helpers/recording-receiver.mjs';
-import { ReferenceVisitor, type RefEvent, type RefTraits, type RefVerdictInput } from '../helpers/reference-visitor';
+import { ReferenceVisitor, type RefEvent, type RefVerdictInput } from '../helpers/reference-visitor';
 import { api, collect, eventually, profile } from './helpers';
 
 const SEED = Date.now() % 2 ** 31;
 /** Sequences per run and commands per sequence: about 300 commands, 11 s in workerd here (20 s while other suites run). */
 const RUNS = 40;
 const MAX_COMMANDS = 15;
-const MINUTE = 60_000;
-const STEP_MINUTES = 7;
 const rx = inject('receiverUrl');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ---- the site: a small config and the variants a marketer saves over it -------------------------
-
-type Behavior = NonNullable<NonNullable<SiteConfigInput['scoring']>['behavior']>;
-type Fit = NonNullable<NonNullable<SiteConfigInput['scoring']>['fit']>;
-
-const BEHAVIOR: Behavior = [
-  { id: 'page', when: { type: 'page_view' }, points: 2, maxPoints: 12, cooldownMinutes: 30 },
-  { id: 'pricing', when: { type: 'page_view', path: '/pricing' }, points: 15, maxPoints: 30, cooldownMinutes: 60 },
-  { id: 'blog', when: { type: 'page_view', path: '/blog/**' }, points: 3 },
-  { id: 'docs', when: { path: '/docs/*' }, points: 4, maxPoints: 8 },
-  { id: 'careers', when: { type: 'page_view', path: '/careers' }, points: -20, maxPoints: 40 },
-  { id: 'download', when: { type: 'download' }, points: 20, maxPoints: 40 },
-  { id: 'webinar', when: { type: 'webinar_signup' }, points: 25 },
-  { id: 'demo', when: { type: 'demo_request' }, points: 50 },
-  { id: 'calc', when: { type: 'track', name: 'calc*' }, points: 5, cooldownMinutes: 10 },
-  { id: 'analytics', when: { topic: 'analytics' }, points: 4, maxPoints: 16 },
-  { id: 'click', when: { type: 'cta_click' }, points: 3 },
-];
-const FIT: Fit = [
-  { id: 'senior', trait: 'title', match: { anyWord: ['vp', 'director', 'head'] }, points: 15 },
-  { id: 'work-email', trait: 'emailDomain', match: { in: ['acme.io', 'globex.com'] }, points: 10 },
-  { id: 'big', trait: 'companySize', match: { gte: 50 }, points: 10 },
-  { id: 'student', trait: 'title', match: { anyWord: ['student'] }, points: -25 },
-];
-const with_ = (rules: Behavior, id: string, change: Partial<Behavior[number]>): Behavior => rules.map((r) => (r.id === id ? { ...r, ...change } : r));
-
-function siteConfig(hook: string, variant: number): SiteConfigInput {
-  const base: SiteConfigInput = {
-    allowedOrigins: ['*'],
-    exposeScore: true,
-    rateLimits: { visitorBurst: 100_000 },
-    scoring: { halfLifeDays: 0, behavior: BEHAVIOR, fit: FIT },
-    stages: { mql: { score: 40, fit: 10 }, sql: { score: 100, fit: 0 } },
-    webhooks: [{ id: 'crm', url: `${rx}/hooks/${hook}`, secret: TEST_WEBHOOK_SECRET, events: ['lead.stage_changed', 'lead.demo_requested', 'lead.verdict'] }],
-    delivery: { retryScheduleSeconds: [0.05, 0.1], timeoutMs: 10_000 },
-  };
-  const variants: Partial<SiteConfigInput>[] = [
-    {},
-    // More points for pages, lower thresholds (existing leads may pass them).
-    { scoring: { halfLifeDays: 0, behavior: with_(BEHAVIOR, 'page', { points: 5 }), fit: FIT }, stages: { mql: { score: 25, fit: 0 }, sql: { score: 80, fit: 10 } } },
-    // Demo requests worth less, careers pages worse, seniority worth less, SQL easier.
-    {
-      scoring: { halfLifeDays: 0, behavior: with_(with_(BEHAVIOR, 'demo', { points: 30 }), 'careers', { points: -40 }), fit: FIT.map((f) => (f.id === 'senior' ? { ...f, points: 5 } : f)) },
-      stages: { mql: { score: 40, fit: 10 }, sql: { score: 70, fit: 0 } },
-    },
-    // Harder thresholds, more points for pricing, the calculator rule removed (its counts come back if it returns).
-    { scoring: { halfLifeDays: 0, behavior: with_(BEHAVIOR, 'pricing', { points: 20 }).filter((r) => r.id !== 'calc'), fit: FIT }, stages: { mql: { score: 60, fit: 20 }, sql: { score: 200, fit: 20 } } },
-    // A rule that matches other pages from now on, a new topic rule, page views capped higher.
-    // (Cooldown lengths never change here: a rule's counted cells are kept in the cells of the cooldown they were counted under.)
-    {
-      scoring: { halfLifeDays: 0, behavior: [...with_(with_(BEHAVIOR, 'blog', { when: { type: 'page_view', path: '/docs/**' } }), 'page', { maxPoints: 20 }), { id: 'security', when: { topic: 'security' }, points: 6 }], fit: FIT },
-    },
-  ];
-  return { ...base, ...variants[variant] };
-}
-const VARIANTS = 5;
-
-// ---- generated events ------------------------------------------------------------------------------
-
-type EventSpec = { type: RefEvent['type']; path: string; steps: number; topics: readonly string[]; traits?: RefTraits; name?: string };
-
-const topicsArb = fc.subarray(['analytics', 'pricing', 'security'], { maxLength: 2 });
-/** How far back the event was captured, in steps of 7 minutes: mostly now, often out of order. */
-const stepsArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 10 }) });
-const traitsArb: fc.Arbitrary<RefTraits> = fc.record(
-  {
-    email: fc.constantFrom('ana@acme.io', 'bo@globex.com', 'cy@gmail.com'),
-    name: fc.constantFrom('Ana Lima', 'Bo Chen'),
-    company: fc.constantFrom('Acme', 'Globex'),
-    title: fc.constantFrom('VP Marketing', 'Director of Ops', 'Head of Growth', 'Student', 'Engineer'),
-    companySize: fc.constantFrom<number | string>(10, 500, '51-200', '1,000+'),
-  },
-  { requiredKeys: [] },
-);
-const eventArb: fc.Arbitrary<EventSpec> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ type: fc.constant('page_view' as const), path: fc.constantFrom('/', '/pricing', '/blog/intro', '/blog/2024/launch', '/docs/setup', '/docs/api/keys', '/careers'), steps: stepsArb, topics: topicsArb }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('identify' as const), path: fc.constant('/signup'), steps: stepsArb, topics: fc.constant([]), traits: traitsArb }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('download' as const), path: fc.constantFrom('/ebook', '/docs/whitepaper'), steps: stepsArb, topics: topicsArb }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('webinar_signup' as const), path: fc.constant('/webinar'), steps: stepsArb, topics: topicsArb }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('demo_request' as const), path: fc.constant('/demo'), steps: stepsArb, topics: fc.constant([]) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('track' as const), path: fc.constant('/tools'), steps: stepsArb, topics: fc.constant([]), name: fc.constantFrom('calculator_used', 'calc', 'roi_calc', 'pricing_toggle') }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('cta_click' as const), path: fc.constant('/'), steps: stepsArb, topics: fc.constant([]) }) },
-);
-const eventsArb = fc.array(eventArb, { minLength: 1, maxLength: 5 });
-
-const specText = (s: EventSpec) =>
-  `${s.type}${s.type === 'page_view' || s.type === 'download' ? ` ${s.path}` : ''}${s.name ? ` ${s.name}` : ''}${s.traits ? ` ${JSON.stringify(s.traits)}` : ''}${s.topics.length ? ` #${s.topics.join('#')}` : ''}${s.steps ? ` -${s.steps * STEP_MINUTES}m` : ''}`;
+const siteConfig = (hook: string, variant: number) => siteConfigFor(rx, hook, TEST_WEBHOOK_SECRET, variant);
 
 // ---- the two sides ---------------------------------------------------------------------------------
 
@@ -138,23 +47,9 @@ type Real = { site: string; aid: string; stub: DurableObjectStub<VisitorObject>;
 /** Totals over the whole run, so a run that never reached a fault says so. */
 const tally = { sequences: 0, commands: 0, profiles: 0, midTransactionFaults: 0, afterCommitFaults: 0, erasures: 0, restages: 0, verdicts: 0, resends: 0 };
 
-function materialize(specs: EventSpec[], m: Model, now: number): RefEvent[] {
-  return specs.map((s) => ({
-    id: `e${m.nextId++}`,
-    type: s.type,
-    ts: now - s.steps * STEP_MINUTES * MINUTE,
-    path: s.path,
-    ...(s.topics.length ? { topics: [...s.topics] } : {}),
-    ...(s.traits ? { traits: s.traits } : {}),
-    ...(s.name ? { name: s.name } : {}),
-    ...(s.type === 'cta_click' ? { ctaId: 'read-blog' } : {}),
-  }));
-}
-
 /** The beacon as the SDK sends it: the events as captured, stamped with the time of this attempt. */
 function send(r: Real, events: RefEvent[]) {
-  const wire = events.map(({ path, ...e }) => ({ ...e, url: `http://localhost:8787${path}` }));
-  return collect({ site: r.site, anonymousId: r.aid, sessionId: 's-1', sentAt: Date.now(), events: wire });
+  return collect({ site: r.site, anonymousId: r.aid, sessionId: 's-1', sentAt: Date.now(), events: onTheWire(events) });
 }
 
 function expectAnswer(res: { status: number; body: any }, want: ReturnType<ReferenceVisitor['beacon']>) {
@@ -175,16 +70,7 @@ async function expectProfile(m: Model, r: Real) {
   }
   expect(p.status, JSON.stringify(p.body)).toBe(200);
   const b = p.body;
-  const got = {
-    stage: b.stage,
-    eventCount: b.eventCount,
-    counts: b.counts,
-    traits: b.traits,
-    topics: b.topics,
-    score: { total: b.score.total, behavior: b.score.behavior, fit: b.score.fit, breakdown: b.score.breakdown.map((l: any) => ({ rule: l.rule, kind: l.kind, points: l.points, ...(l.kind === 'behavior' ? { count: l.count } : {}) })) },
-    stageHistory: b.stageHistory.map((t: any) => ({ from: t.from, to: t.to, score: t.score, fit: t.fit, trigger: t.trigger.type === 'verdict' || t.trigger.type === 'restage' ? { type: t.trigger.type } : { type: t.trigger.type, id: t.trigger.id } })),
-    timeline: b.timeline.map((e: any) => e.id),
-  };
+  const got = profileAsView(b);
   const { firstSeen, lastSeen, ...rest } = want;
   expect(got, 'the profile').toEqual(rest);
   // Times are the Worker's clock, a few milliseconds from the test's.
@@ -413,17 +299,6 @@ async function delivered(hook: string): Promise<string[]> {
   return [...byId.values()].map(({ type, data }) =>
     type === 'lead.stage_changed' ? `${type}:${data.previousStage}>${data.stage}` : type === 'lead.demo_requested' ? `${type}:${data.trigger.id}` : `${type}:${data.verdict.verdict}/${data.verdict.action ?? ''}`,
   );
-}
-
-const sorted = (a: readonly string[]) => [...a].sort();
-function withinMultiset(part: readonly string[], whole: readonly string[]): boolean {
-  const left = new Map<string, number>();
-  for (const k of whole) left.set(k, (left.get(k) ?? 0) + 1);
-  return part.every((k) => {
-    const n = left.get(k) ?? 0;
-    left.set(k, n - 1);
-    return n > 0;
-  });
 }
 
 async function runSequence(cmds: Iterable<fc.AsyncCommand<Model, Real>>) {

@@ -49,6 +49,8 @@ export type JoiningBrowser = {
    * next, finds them applied (BeaconMeta.joinedWith).
    */
   beacon?: { events: LeadEvent[]; sentAt: number };
+  /** When the browser was erased (its tombstone): the person refuses its events captured before. */
+  erasedAt?: number;
 };
 
 /** A lead's state with one more conflict recorded (a person's, or a lone browser's). */
@@ -70,6 +72,8 @@ export type LinkHost = {
   readonly ctx: DurableObjectState;
   state: VisitorState | null;
   link: Link | null;
+  /** When this lead was erased (its tombstone), or null. */
+  readonly erasedAt: number | null;
   readonly store: VisitorStore;
   commit(next: VisitorState, config: SiteConfig, meta: IngestMeta, change: VisitorChange): void;
   configAt(site: string, version: number): Promise<SiteConfig>;
@@ -110,14 +114,16 @@ export class PersonLinks {
    * browser stays an ordinary visitor (one object, no person). One owned by another browser makes
    * that browser a person first (promote); this browser then joins the person: its state, history
    * and ids go there, and it keeps a pointer. Other requests to it wait meanwhile.
-   * @returns whether the browser joined a person, and identifiers it owns now
+   * @returns whether the browser joined a person, identifiers it owns now, and whether it proved one
+   * of them (an email link's token, an identify sent with a server key): it is then verified
    */
-  async joinPerson(token: string | undefined, batch: { events: LeadEvent[]; sentAt: number }, config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; conflicts: Conflict[] }> {
+  async joinPerson(token: string | undefined, batch: { events: LeadEvent[]; sentAt: number }, config: SiteConfig, meta: BeaconMeta, configVersion: number): Promise<{ joined: boolean; owned: string[]; verified: boolean; conflicts: Conflict[] }> {
     const { events } = batch;
     {
       const owned: string[] = [];
       const conflicts: Conflict[] = [];
-      if (this.host.link) return { joined: true, owned, conflicts };
+      let proved = false;
+      if (this.host.link) return { joined: true, owned, verified: false, conflicts };
       const { site, anonymousId, receivedAt: now } = meta;
       const verifiedEmail = token ? await readLinkToken(this.host.env, site, token, now) : null;
       if (token && !verifiedEmail) await siteStub(this.host.env, site).countIdentity('badToken');
@@ -138,6 +144,7 @@ export class PersonLinks {
         }
         if (claim.person === anonymousId) {
           owned.push(key);
+          proved ||= verified;
           continue;
         }
         // Two different userIds never merge: the owner refuses a browser that names another userId than its own.
@@ -149,13 +156,13 @@ export class PersonLinks {
         // Only the hand-over blocks this object's other requests: holding the block while another browser's promote
         // waits for its own block would deadlock two browsers naming each other's identifier at once.
         const moved = person && (await this.host.ctx.blockConcurrencyWhile(async () => this.host.link !== null || this.moveToPerson(person, linkedBy, verified, [...new Set([...mine, ...userIds])], configVersion, meta, who, batch)));
-        if (moved) return { joined: true, owned: [], conflicts };
+        if (moved) return { joined: true, owned: [], verified: false, conflicts };
         // Promoted meanwhile by another browser that named this one's identifier: this browser is linked.
-        if (this.host.link) return { joined: true, owned: [], conflicts };
+        if (this.host.link) return { joined: true, owned: [], verified: false, conflicts };
         await siteStub(this.host.env, site).countIdentity('conflict');
         conflicts.push({ at: now, identifier: key, reason: 'owned by a lead with another userId: not merged', otherPerson: claim.person });
       }
-      return { joined: false, owned, conflicts };
+      return { joined: false, owned, verified: proved, conflicts };
     }
   }
 
@@ -197,6 +204,7 @@ export class PersonLinks {
       ...(who.userAgent ?? this.host.state?.userAgent ? { userAgent: (who.userAgent ?? this.host.state!.userAgent!).slice(0, 256) } : {}),
       identifiers,
       ...(beacon ? { beacon } : {}),
+      ...(this.host.erasedAt !== null ? { erasedAt: this.host.erasedAt } : {}),
     };
     if (!(await visitorStub(this.host.env, site, person).absorb(joining, configVersion, meta))) return false;
     // A browser never seen before is still one of the site's visitors (its directory shard finds it for a site deletion).
@@ -215,7 +223,7 @@ export class PersonLinks {
       this.host.commit({ ...prev, person: { ...prev.person, conflicts: [...prev.person.conflicts, conflict].slice(-CONFLICTS_KEPT) } }, config, meta, { ...NO_EVENTS, transitions: [] });
       return false;
     }
-    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt }, config);
+    const { state, transition, merged } = absorbBrowser(prev, joining.personId, { browser: joining.browser, linkedBy: joining.linkedBy, verified: joining.verified, userAgent: joining.userAgent, at: meta.receivedAt, erasedAt: joining.erasedAt }, config);
     const identifiers = [...new Set([...state.person.identifiers, ...joining.identifiers])];
     const aid = joining.browser.anonymousId;
     let next: PersonState = { ...state, person: { ...state.person, identifiers } };

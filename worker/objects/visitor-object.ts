@@ -153,6 +153,9 @@ export class VisitorObject extends DurableObject<Env> {
       get store() {
         return self.store;
       },
+      get erasedAt() {
+        return self.erasedAt;
+      },
       commit: (next, config, meta, change) => this.commit(next, config, meta, change),
       configAt: (site, version) => this.configAt(site, version),
       currentConfig: () => this.currentConfig(),
@@ -206,15 +209,17 @@ export class VisitorObject extends DurableObject<Env> {
     if (meta.asPerson && !(person && partOf(person, batch.anonymousId))) return { notLinked: true };
     // Nothing below awaits: the read of the dedupe window and the commit cannot interleave with another beacon.
     const prev = this.state ?? newVisitorState(batch.site, batch.anonymousId, meta.receivedAt);
-    const { fresh, duplicates, erased } = this.freshEvents(batch, meta);
+    // A linked browser erased before it joined: its person refuses what it captured before, as its own object would.
+    const { fresh, duplicates, erased } = this.freshEvents(batch, meta, person ? partOf(person, batch.anonymousId)?.erasedAt ?? this.erasedAt : this.erasedAt);
     if (person) return this.ingestAsPerson(person, batch, fresh, duplicates, erased, config, meta);
     let owner = prev;
     if (join) {
-      const { owned, conflicts } = join;
+      const { owned, verified, conflicts } = join;
       if (owned.some((k) => !prev.identifiers?.includes(k))) {
         owner = { ...prev, identifiers: [...new Set([...(prev.identifiers ?? []), ...owned])], ...(meta.traffic.userAgent ? { userAgent: meta.traffic.userAgent.slice(0, 256) } : {}) };
-        if (meta.server) owner.verified = true;
       }
+      // Proved one of its identifiers (a link token, a server key): verified when a second browser makes it a person.
+      if (verified && !owner.verified) owner = { ...owner, verified: true };
       for (const conflict of conflicts) owner = withConflict(owner, conflict);
     }
     if (fresh.length === 0) return this.answer(prev, config, meta.receivedAt, 0, duplicates, erased);
@@ -235,9 +240,8 @@ export class VisitorObject extends DurableObject<Env> {
    * reads as skew), by their own clock too. Refused ones make the answer say `erased`, so the SDK
    * forgets its id and queue; newer ones apply as a new visitor's.
    */
-  private freshEvents(batch: { events: LeadEvent[]; sentAt: number }, meta: IngestMeta) {
+  private freshEvents(batch: { events: LeadEvent[]; sentAt: number }, meta: IngestMeta, erasedAt = this.erasedAt) {
     const unseen = this.store.unseen(batch.events);
-    const erasedAt = this.erasedAt;
     const before = (e: LeadEvent) => e.ts + (meta.receivedAt - batch.sentAt) < erasedAt! || (batch.sentAt < erasedAt! && e.ts < erasedAt!);
     const fresh = erasedAt === null ? unseen : unseen.filter((e) => !before(e));
     return { fresh, duplicates: batch.events.length - unseen.length, erased: fresh.length < unseen.length };

@@ -36,6 +36,8 @@ export type Part = {
   stage: Stage;
   stageSince: number;
   aggregates: Aggregates;
+  /** When this browser was erased before it joined: its events captured before then are refused here too. */
+  erasedAt?: number;
   /** FOLDED only: how many browsers it holds, and the newest of their ids (at most 20). */
   foldedCount?: number;
   foldedBrowsers?: string[];

@@ -55,7 +55,7 @@ export function applyPersonBatch(prev: PersonState, browser: string, events: Lea
   return { state: person, timeline: own.timeline, transitions, demoRequests: own.demoRequests };
 }
 
-export type Joining = { browser: VisitorState; linkedBy: LinkedBy; verified: boolean; userAgent?: string; at: number };
+export type Joining = { browser: VisitorState; linkedBy: LinkedBy; verified: boolean; userAgent?: string; at: number; erasedAt?: number };
 export type Merged = { browser: string; linkedBy: LinkedBy; verified: boolean; scoreBefore: number; scoreAfter: number };
 
 /**
@@ -72,6 +72,7 @@ export function absorbBrowser(prev: PersonState | null, personId: string, joinin
     verified: joining.verified,
     linkedAt: at,
     ...(joining.userAgent ? { userAgent: joining.userAgent } : {}),
+    ...(joining.erasedAt !== undefined ? { erasedAt: joining.erasedAt } : {}),
     stage: browser.stage,
     stageSince: browser.stageSince,
     aggregates: browser.aggregates,
