@@ -10,7 +10,7 @@
  *   each browser, so reading the pricing page on a laptop and on a phone in the same hour counts
  *   twice (two visits). This is what keeps a merge exact and reversible.
  * - Traits: a claim is not a proof (personTraits). Verified browsers' traits win field by field,
- *   the latest identify first; a claimed browser's only fill fields nobody set (earlier-linked
+ *   the latest identify winning; a claimed browser's only fill fields nobody set (earlier-linked
  *   first), so typing someone's email cannot rename them for sales. Topics and custom event names
  *   are capped per browser, not per person.
  */
