@@ -244,9 +244,14 @@ export class PersonLinks {
       ...(merged ? { merge: own ? { ...merged, scoreAfter: scoreTotals(next.aggregates, config, meta.receivedAt).total } : merged } : {}),
     });
     // Identifiers the beacon named that are not the person's yet (another email in the same identify): claimed as a linked browser's are.
-    const named = identifiersIn(fresh).map(identifierKey).filter((key) => !next.person.identifiers.includes(key));
-    if (named.length > 0) this.host.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
+    this.claimNamedLater(fresh, next, config, meta);
     return true;
+  }
+
+  /** Identifiers a linked browser's applied events name that `person` does not own yet: claimed after the answer (claimIdentifiers). */
+  claimNamedLater(events: LeadEvent[], person: PersonState, config: SiteConfig, meta: IngestMeta) {
+    const named = identifiersIn(events).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
+    if (named.length > 0) this.host.ctx.waitUntil(this.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
   }
 
   /** Identifiers a linked browser named: this person's if nobody's; someone else's is a conflict, recorded on both. */

@@ -34,7 +34,7 @@ import { existingTables } from './lazy-schema';
 import { VisitorStore } from './visitor-store';
 import { DAY_MS } from '../time';
 import { visitorStub } from '../routes/stubs';
-import { identifierKey, identifiersIn } from '../people/identifiers';
+import { identifiersIn } from '../people/identifiers';
 import { applyPersonBatch, isPerson, partOf, splitBrowser, viewOf, type PersonState } from '../people/person-batch';
 import { FOLDED, type Conflict } from '../people/parts';
 import { LIMITS } from '../schema/limits';
@@ -282,8 +282,7 @@ export class VisitorObject extends DurableObject<Env> {
     if (fresh.length === 0) return this.answer(viewOf(person, browser), config, meta.receivedAt, joined, duplicates - joined, erased, person.anonymousId);
     const outcome = applyPersonBatch(person, browser, fresh, batch.sentAt, config, meta.receivedAt);
     this.commit(outcome.state, config, meta, { isNewVisitor: false, timeline: outcome.timeline, transitions: outcome.transitions, demoRequests: outcome.demoRequests, browser });
-    const named = identifiersIn(fresh).map(identifierKey).filter((key) => !person.person.identifiers.includes(key));
-    if (named.length > 0) this.ctx.waitUntil(this.people.claimIdentifiers(named, config, meta).catch((e) => console.warn('identifiers not claimed:', (e as Error).message)));
+    this.people.claimNamedLater(fresh, person, config, meta);
     return this.answer(viewOf(outcome.state, browser), config, meta.receivedAt, fresh.length, duplicates, erased, person.anonymousId);
   }
 
